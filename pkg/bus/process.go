@@ -1,0 +1,524 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Outcome labels used in logs and the result.
+const (
+	outcomeSucceeded   = stateSucceeded
+	outcomeFailed      = stateFailed
+	outcomeRejected    = stateRejected
+	outcomeRetry       = "retry"
+	outcomeDuplicate   = "duplicate"
+	outcomeConflict    = "conflict"
+	outcomeInvalid     = "invalid"
+	outcomeDeferred    = "deferred"
+	outcomeInterrupted = "interrupted"
+)
+
+// infraRetry is the redelivery delay after a failure of the bus itself
+// (KV or publish); the command is retried without counting an attempt.
+const infraRetry = time.Second
+
+// process takes one message to settlement. It returns the time of the next
+// attempt when the command waits for a delayed redelivery, else zero.
+func (s *Service) process(ctx context.Context, j *job) time.Time {
+	start := s.cfg.Now()
+	if j.decodeErr != nil || j.ev == nil || j.ev.ID() == "" {
+		reason := "no CloudEvent id"
+		if j.decodeErr != nil {
+			reason = j.decodeErr.Error()
+		}
+		s.deadLetterInvalid(ctx, j, reason)
+		return time.Time{}
+	}
+	id := j.ev.ID()
+	if !validID(id) {
+		// Not a usable key for the idempotency record: reject without one.
+		rej := &RejectionError{Field: "id", Rule: "must be 1-64 characters of A-Z a-z 0-9 . _ : -"}
+		rec := &record{State: stateRejected, Attempts: 0}
+		rec.Outputs = s.outputs(j, rec, nil, rej, start)
+		s.settle(ctx, j, rec, start, rej, false)
+		return time.Time{}
+	}
+	rejection := s.checkCommand(j)
+	hash := payloadHash(j.ev.Type(), j.msg.Subject(), j.ev.Data())
+
+	rec, rev, err := s.idem.get(ctx, id)
+	if err != nil {
+		return s.retryInfra(j, err, start)
+	}
+	if rec != nil {
+		reattempt := j.replay && (rec.State == stateFailed || rec.State == stateRejected) && rec.Seq != j.seq()
+		switch {
+		case reattempt:
+		case rec.Hash != hash:
+			s.conflict(ctx, j, rec, start)
+			return time.Time{}
+		case rec.settled():
+			s.republish(ctx, j, rec, start)
+			return time.Time{}
+		case rec.Seq != j.seq() && start.UnixMilli() < rec.Lease:
+			// Another message of this id holds a live claim; look again later.
+			wait := time.UnixMilli(rec.Lease).Sub(start)
+			s.logOutcome(ctx, j, outcomeDeferred, 0, start, nil)
+			s.deferJob(j, wait)
+			return time.Time{}
+		}
+	}
+
+	next := &record{State: stateClaimed, Hash: hash, Seq: j.seq(), Attempts: 1, GenAttempts: 1}
+	if rec != nil {
+		next.Attempts = rec.Attempts + 1
+		next.Gen = rec.Gen
+		next.GenAttempts = rec.GenAttempts + 1
+		if rec.settled() { // operator replay of a failed or rejected command
+			next.Gen = rec.Gen + 1
+			next.GenAttempts = 1
+		}
+	}
+	if rejection != nil {
+		next.State = stateRejected
+		next.Outputs = s.outputs(j, next, nil, rejection, start)
+		if _, err := s.idem.put(ctx, id, next, rev); err != nil {
+			return s.retryInfra(j, err, start)
+		}
+		s.settle(ctx, j, next, start, rejection, false)
+		return time.Time{}
+	}
+	next.Lease = leaseUntil(start, s.cfg.HandlerTimeout+s.cfg.AckWait)
+	rev, err = s.idem.put(ctx, id, next, rev)
+	if err != nil {
+		return s.retryInfra(j, err, start)
+	}
+
+	out, herr := s.call(ctx, j, next)
+	now := s.cfg.Now()
+	if herr != nil && isShutdown(ctx, herr) {
+		// Stopping: leave the claim to the redelivery of this same message.
+		s.logOutcome(ctx, j, outcomeInterrupted, next.Attempts, start, herr)
+		s.handBack(j)
+		return time.Time{}
+	}
+	if herr != nil && classify(herr) == classTransient && next.GenAttempts < s.cfg.MaxAttempts {
+		delay := s.cfg.Backoff.delay(next.GenAttempts)
+		if hint := retryAfter(herr); hint > delay {
+			delay = hint
+		}
+		// Keep other messages of this id away until the retry has run.
+		next.Lease = leaseUntil(now, delay+s.cfg.HandlerTimeout+s.cfg.AckWait)
+		if _, err := s.idem.put(ctx, id, next, rev); err != nil && !errors.Is(err, errLostRace) {
+			s.log.Warn("extend claim", "event_id", id, "err", err)
+		}
+		s.logOutcome(ctx, j, outcomeRetry, next.Attempts, start, herr, slog.Duration("retry_in", delay))
+		_ = j.msg.NakWithDelay(delay)
+		s.release(j)
+		return now.Add(delay)
+	}
+	switch {
+	case herr == nil:
+		next.State = stateSucceeded
+	case classify(herr) == classRejected:
+		next.State = stateRejected
+	default:
+		next.State = stateFailed
+	}
+	next.Lease = 0
+	next.Outputs = s.outputs(j, next, out, herr, now)
+	if _, err := s.idem.put(ctx, id, next, rev); err != nil {
+		// The outcome is not durable: redelivery repeats the call with the
+		// same token, which the vendor answers as already done.
+		return s.retryInfra(j, err, start)
+	}
+	s.settle(ctx, j, next, start, herr, false)
+	return time.Time{}
+}
+
+// call runs the handler with a timeout and turns a panic into a permanent error.
+func (s *Service) call(ctx context.Context, j *job, rec *record) (out *Outcome, err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.HandlerTimeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("handler panic", "event_id", j.ev.ID(), "panic", p, "stack", string(debug.Stack()))
+			err = Permanent(fmt.Errorf("handler panic: %v", p))
+		}
+	}()
+	cmd := &Command{
+		ID:           j.ev.ID(),
+		Type:         j.ev.Type(),
+		Source:       j.ev.Source(),
+		Subject:      j.ev.Subject(),
+		Time:         j.ev.Time(),
+		PartitionKey: j.key,
+		Data:         j.ev.Data(),
+		Attempt:      rec.Attempts,
+		Replay:       j.replay,
+	}
+	cmd.CorrelationID, _ = j.ev.Extensions()["correlationid"].(string)
+	cmd.Traceparent, _ = j.ev.Extensions()["traceparent"].(string)
+	out, err = j.route.Handler(ctx, cmd)
+	if err == nil && out == nil {
+		out = &Outcome{}
+	}
+	return out, err
+}
+
+// checkCommand applies the envelope and data rules; nil means valid.
+func (s *Service) checkCommand(j *job) *RejectionError {
+	ev := j.ev
+	switch {
+	case ev.SpecVersion() != event.CloudEventsVersionV1:
+		return &RejectionError{Field: "specversion", Rule: "must be 1.0"}
+	case ev.Source() == "":
+		return &RejectionError{Field: "source", Rule: "is required"}
+	case ev.Type() == "":
+		return &RejectionError{Field: "type", Rule: "is required"}
+	case j.route == nil:
+		return &RejectionError{Field: "subject", Rule: fmt.Sprintf("no command is published on %s", j.msg.Subject())}
+	case ev.Type() != j.route.Type:
+		return &RejectionError{Field: "type", Rule: fmt.Sprintf("%q does not match subject %s (want %q)", ev.Type(), j.msg.Subject(), j.route.Type)}
+	}
+	if ct := ev.DataContentType(); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return &RejectionError{Field: "datacontenttype", Rule: fmt.Sprintf("must be application/json, got %q", ct)}
+	}
+	if len(ev.Data()) == 0 {
+		return &RejectionError{Field: "data", Rule: "is required"}
+	}
+	if err := j.route.validator.validate(ev.Data()); err != nil {
+		var rej *RejectionError
+		if errors.As(err, &rej) {
+			return rej
+		}
+		return &RejectionError{Field: "data", Rule: err.Error()}
+	}
+	return nil
+}
+
+// retryInfra returns the message for a prompt redelivery after a failure of
+// the bus itself. No attempt is counted and nothing is settled.
+func (s *Service) retryInfra(j *job, err error, start time.Time) time.Time {
+	if errors.Is(err, errLostRace) {
+		s.logOutcome(context.Background(), j, outcomeDeferred, 0, start, err)
+	} else {
+		s.log.Warn("bus unavailable; command will be redelivered", "event_id", j.ev.ID(), "err", err)
+	}
+	s.deferJob(j, infraRetry)
+	return time.Time{}
+}
+
+// settle publishes the stored outputs and then acknowledges the message.
+// Outputs go first: a crash in between republishes the same ids, which the
+// output streams de-duplicate.
+func (s *Service) settle(ctx context.Context, j *job, rec *record, start time.Time, herr error, onlyResult bool) {
+	if err := s.publish(ctx, rec.Outputs, onlyResult); err != nil {
+		s.log.Warn("publish outputs; command will be redelivered", "event_id", j.ev.ID(), "err", err)
+		s.deferJob(j, infraRetry)
+		return
+	}
+	switch rec.State {
+	case stateSucceeded:
+		if err := j.msg.DoubleAck(ctx); err != nil {
+			s.log.Warn("ack", "event_id", j.ev.ID(), "err", err)
+		}
+	default:
+		reason := rec.State
+		if herr != nil {
+			reason += ": " + herr.Error()
+		}
+		_ = j.msg.TermWithReason(truncate(reason, 256))
+	}
+	s.release(j)
+	s.logOutcome(ctx, j, rec.State, rec.Attempts, start, herr)
+}
+
+// republish answers a command id seen again with its stored outcome. A
+// redelivery of the message that decided it republishes every output (the
+// crash may have come before any was published); another message of the same
+// id gets the result only.
+func (s *Service) republish(ctx context.Context, j *job, rec *record, start time.Time) {
+	same := rec.Seq == j.seq()
+	if err := s.publish(ctx, rec.Outputs, !same); err != nil {
+		s.log.Warn("republish outputs; command will be redelivered", "event_id", j.ev.ID(), "err", err)
+		s.deferJob(j, infraRetry)
+		return
+	}
+	if same && rec.State != stateSucceeded {
+		_ = j.msg.TermWithReason(rec.State)
+	} else if err := j.msg.DoubleAck(ctx); err != nil {
+		s.log.Warn("ack", "event_id", j.ev.ID(), "err", err)
+	}
+	s.release(j)
+	outcome := outcomeDuplicate
+	if same {
+		outcome = rec.State
+	}
+	s.logOutcome(ctx, j, outcome, rec.Attempts, start, nil)
+}
+
+// conflict dead-letters a second, different payload under a used id. The
+// first command's result stands; nothing else is published.
+func (s *Service) conflict(ctx context.Context, j *job, rec *record, start time.Time) {
+	reason := "conflict"
+	hash := payloadHash(j.ev.Type(), j.msg.Subject(), j.ev.Data())
+	dl := s.dlqCopy(j, dlqID(j.ev.ID(), rec.Gen, "conflict/"+hash), reason, rec.Attempts)
+	if err := s.publish(ctx, []storedMsg{dl}, false); err != nil {
+		s.log.Warn("dead-letter conflict; command will be redelivered", "event_id", j.ev.ID(), "err", err)
+		s.deferJob(j, infraRetry)
+		return
+	}
+	_ = j.msg.TermWithReason("conflict: command id reused with a different payload")
+	s.release(j)
+	s.logOutcome(ctx, j, outcomeConflict, rec.Attempts, start, errors.New("command id reused with a different payload"))
+}
+
+// deadLetterInvalid copies a message without a usable id to loyalty.dlq.invalid.
+func (s *Service) deadLetterInvalid(ctx context.Context, j *job, reason string) {
+	id := fmt.Sprintf("invalid-%s-%d", streamCommands, j.seq())
+	dl := s.dlqCopy(j, id, "invalid: "+reason, 0)
+	dl.Subject = "loyalty.dlq.invalid"
+	if err := s.publish(ctx, []storedMsg{dl}, false); err != nil {
+		s.log.Warn("dead-letter invalid message; will be redelivered", "stream_seq", j.seq(), "err", err)
+		s.deferJob(j, infraRetry)
+		return
+	}
+	_ = j.msg.TermWithReason(truncate("invalid: "+reason, 256))
+	s.release(j)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "command invalid",
+		slog.String("subject", j.msg.Subject()), slog.Uint64("stream_seq", j.seq()),
+		slog.String("outcome", outcomeInvalid), slog.String("reason", reason))
+}
+
+func (s *Service) logOutcome(ctx context.Context, j *job, outcome string, attempts int, start time.Time, err error, extra ...slog.Attr) {
+	level := slog.LevelInfo
+	switch outcome {
+	case outcomeFailed, outcomeRejected, outcomeConflict:
+		level = slog.LevelWarn
+	case outcomeRetry, outcomeDeferred, outcomeInterrupted:
+		level = slog.LevelInfo
+	}
+	attrs := []slog.Attr{
+		slog.String("event_id", j.ev.ID()),
+		slog.String("event_type", j.ev.Type()),
+		slog.String("subject", j.msg.Subject()),
+		slog.Uint64("stream_seq", j.seq()),
+		slog.Uint64("num_delivered", numDelivered(j)),
+		slog.String("outcome", outcome),
+		slog.Int("attempts", attempts),
+		slog.Duration("duration", s.cfg.Now().Sub(start)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("err", err.Error()))
+		if v := vendorOf(err); v != nil {
+			attrs = append(attrs, slog.String("vendor", v.Name), slog.String("vendor_code", v.Code))
+		}
+	}
+	s.log.LogAttrs(ctx, level, "command "+outcome, append(attrs, extra...)...)
+}
+
+func numDelivered(j *job) uint64 {
+	if j.meta == nil {
+		return 0
+	}
+	return j.meta.NumDelivered
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// publish sends outputs asynchronously and waits for every ack, so the
+// outputs of one command cost one round trip rather than one each.
+func (s *Service) publish(ctx context.Context, outs []storedMsg, onlyResult bool) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.AckWait)
+	defer cancel()
+	var errs []error
+	futs := make([]jetstream.PubAckFuture, 0, len(outs))
+	for i := range outs {
+		o := &outs[i]
+		if onlyResult && !o.Result {
+			continue
+		}
+		m := &nats.Msg{Subject: o.Subject, Header: nats.Header(cloneHeader(o.Header)), Data: o.Data}
+		f, err := s.js.PublishMsgAsync(m)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("publish %s: %w", o.Subject, err))
+			continue
+		}
+		futs = append(futs, f)
+	}
+	for _, f := range futs {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			errs = append(errs, fmt.Errorf("publish %s: %w", f.Msg().Subject, err))
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("publish %s: %w", f.Msg().Subject, ctx.Err()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func cloneHeader(h map[string][]string) map[string][]string {
+	c := make(map[string][]string, len(h))
+	for k, v := range h {
+		c[k] = v
+	}
+	return c
+}
+
+// outputs builds the result (and, on success, change events; on failure, a
+// DLQ copy) of a decided outcome, encoded for storage and publishing.
+func (s *Service) outputs(j *job, rec *record, out *Outcome, herr error, now time.Time) []storedMsg {
+	id := j.ev.ID()
+	res := resultData{CommandID: id, CommandType: j.ev.Type(), Status: rec.State, Attempts: rec.Attempts}
+	if herr != nil {
+		res.Error = errorData(herr, rec)
+	}
+	if out != nil && out.Output != nil {
+		b, err := json.Marshal(out.Output)
+		if err == nil {
+			res.Output = b
+		}
+	}
+	resultType := resultTypeOf(j.ev.Type())
+	resultSubject := "loyalty.result.unrouted"
+	if j.route != nil {
+		resultType, resultSubject = j.route.resultType, j.route.resultSubject
+	} else if tail, ok := strings.CutPrefix(j.msg.Subject(), "loyalty.cmd."); ok {
+		resultSubject = "loyalty.result." + tail
+	}
+	msgs := make([]storedMsg, 0, 2+len(out.changes()))
+	if m, err := s.encodeOutput(j, resultID(id, rec.Gen), resultType, resultSubject, res, now); err == nil {
+		m.Result = true
+		msgs = append(msgs, m)
+	} else {
+		s.log.Error("encode result", "event_id", id, "err", err)
+	}
+	if rec.State == stateSucceeded {
+		for _, c := range out.changes() {
+			m, err := s.encodeOutput(j, changeID(id, c.Type, c.Key, c.FactKey), c.Type, c.Subject, c.Data, now)
+			if err != nil {
+				s.log.Error("encode change event", "event_id", id, "type", c.Type, "err", err)
+				continue
+			}
+			msgs = append(msgs, m)
+		}
+		return msgs
+	}
+	reason := rec.State
+	if herr != nil {
+		reason += ": " + herr.Error()
+	}
+	msgs = append(msgs, s.dlqCopy(j, dlqID(id, rec.Gen, rec.State), reason, rec.Attempts))
+	return msgs
+}
+
+func (o *Outcome) changes() []Change {
+	if o == nil {
+		return nil
+	}
+	return o.Changes
+}
+
+// encodeOutput builds an output CloudEvent carrying the command's lineage.
+func (s *Service) encodeOutput(j *job, id, typ, subject string, data any, now time.Time) (storedMsg, error) {
+	ev := event.New()
+	ev.SetID(id)
+	ev.SetSource(s.source)
+	ev.SetType(typ)
+	ev.SetTime(now)
+	if sub := j.ev.Subject(); sub != "" {
+		ev.SetSubject(sub)
+	}
+	cmdID := j.ev.ID()
+	ev.SetExtension("causationid", cmdID)
+	corr, _ := j.ev.Extensions()["correlationid"].(string)
+	if corr == "" {
+		corr = cmdID
+	}
+	ev.SetExtension("correlationid", corr)
+	if pk, _ := j.ev.Extensions()["partitionkey"].(string); pk != "" {
+		ev.SetExtension("partitionkey", pk)
+	} else if j.key != "" {
+		ev.SetExtension("partitionkey", j.key)
+	}
+	if tp, _ := j.ev.Extensions()["traceparent"].(string); tp != "" {
+		ev.SetExtension("traceparent", tp)
+	}
+	if err := ev.SetData(event.ApplicationJSON, data); err != nil {
+		return storedMsg{}, err
+	}
+	m, err := Encode(subject, &ev, s.cfg.OutputMode)
+	if err != nil {
+		return storedMsg{}, err
+	}
+	return storedMsg{Subject: subject, Header: m.Header, Data: m.Data}, nil
+}
+
+// dlqCopy is the original message, headers and bytes, plus the reason headers.
+func (s *Service) dlqCopy(j *job, id, reason string, attempts int) storedMsg {
+	h := cloneHeader(j.msg.Headers())
+	h["Loyalty-Dlq-Reason"] = []string{truncate(reason, 1024)}
+	h["Loyalty-Dlq-Attempts"] = []string{strconv.Itoa(attempts)}
+	h["Loyalty-Dlq-Stream"] = []string{streamCommands}
+	h["Loyalty-Dlq-Sequence"] = []string{strconv.FormatUint(j.seq(), 10)}
+	h[nats.MsgIdHdr] = []string{id}
+	subject := "loyalty.dlq.invalid"
+	if j.route != nil {
+		subject = j.route.dlqSubject
+	} else if tail, ok := strings.CutPrefix(j.msg.Subject(), "loyalty.cmd."); ok {
+		subject = "loyalty.dlq." + tail
+	}
+	return storedMsg{Subject: subject, Header: h, Data: j.msg.Data()}
+}
+
+// resultData mirrors the contract's result payload (events.Result).
+type resultData struct {
+	CommandID   string          `json:"commandId"`
+	CommandType string          `json:"commandType"`
+	Status      string          `json:"status"`
+	Output      json.RawMessage `json:"output,omitempty"`
+	Error       *errorBody      `json:"error,omitempty"`
+	Attempts    int             `json:"attempts"`
+}
+
+type errorBody struct {
+	Code      string        `json:"code"`
+	Message   string        `json:"message"`
+	Retryable bool          `json:"retryable"`
+	Vendor    *VendorDetail `json:"vendor,omitempty"`
+}
+
+func errorData(err error, rec *record) *errorBody {
+	e := &errorBody{Message: err.Error(), Vendor: vendorOf(err)}
+	switch classify(err) {
+	case classRejected:
+		e.Code = "validation"
+	case classPermanent:
+		e.Code = "vendor"
+		if e.Vendor == nil {
+			e.Code = "failed"
+		}
+	default:
+		e.Code = "retries_exhausted"
+		e.Retryable = true
+	}
+	return e
+}
