@@ -47,10 +47,10 @@ type VendorError struct {
 
 // Error codes used in Result.Error.Code.
 const (
-	ErrorCodeValidation = "validation"     // data or envelope failed validation
-	ErrorCodeVendor     = "vendor"         // the vendor refused
+	ErrorCodeValidation = "validation"        // data or envelope failed validation
+	ErrorCodeVendor     = "vendor"            // the vendor refused
 	ErrorCodeExhausted  = "retries_exhausted" // a transient failure outlasted the retry policy
-	ErrorCodeInternal   = "internal"       // a bug on our side (e.g. a handler panic)
+	ErrorCodeInternal   = "internal"          // a bug on our side (e.g. a handler panic)
 )
 
 // ResultSchema is the JSON Schema of Result.

@@ -5,12 +5,12 @@ import "github.com/loyaltybus/loyaltybus/events"
 // Freeze is the data of a points.freeze command. The command's CloudEvent id
 // is the freeze token: later Unfreeze and Consume commands name it as FreezeID.
 type Freeze struct {
-	MemberID    string  `json:"memberId"`
-	MemberType  string  `json:"memberType"`
-	ChannelType string  `json:"channelType"`
-	Points      float64 `json:"points"`
-	Description string  `json:"description,omitempty"`
-	ShopCode    string  `json:"shopCode,omitempty"`
+	MemberID    string `json:"memberId"`
+	MemberType  string `json:"memberType"`
+	ChannelType string `json:"channelType"`
+	Points      int64  `json:"points"`
+	Description string `json:"description,omitempty"`
+	ShopCode    string `json:"shopCode,omitempty"`
 }
 
 // Unfreeze is the data of a points.unfreeze command.
@@ -29,11 +29,11 @@ type Consume Unfreeze
 
 // Adjust is the data of a points.adjust command: send or deduct points.
 type Adjust struct {
-	MemberID    string  `json:"memberId"`
-	MemberType  string  `json:"memberType"`
-	ChannelType string  `json:"channelType"`
-	ChangeType  string  `json:"changeType"`
-	Points      float64 `json:"points"`
+	MemberID    string `json:"memberId"`
+	MemberType  string `json:"memberType"`
+	ChannelType string `json:"channelType"`
+	ChangeType  string `json:"changeType"`
+	Points      int64  `json:"points"`
 	// EventCode is Shuyun's KZZD3, the change event type code.
 	EventCode   string `json:"eventCode"`
 	Description string `json:"description,omitempty"`

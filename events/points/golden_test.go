@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite testdata golden files")
 // examples are the canonical payloads of the points domain. A diff in
 // testdata/ is a contract change.
 var examples = map[string]any{
-	"freeze": points.Freeze{MemberID: "0040a85608844820900558fc2671cb7c", MemberType: "shuyun", ChannelType: "POS", Points: 20, Description: "双十一冻结", ShopCode: "10001"},
+	"freeze":   points.Freeze{MemberID: "0040a85608844820900558fc2671cb7c", MemberType: "shuyun", ChannelType: "POS", Points: 20, Description: "双十一冻结", ShopCode: "10001"},
 	"unfreeze": points.Unfreeze{FreezeID: "0193a8e2-7c1e-7b4e-9f51-3a2d5c6e7f80", MemberID: "0040a85608844820900558fc2671cb7c", MemberType: "shuyun", ChannelType: "POS"},
 	"consume":  points.Consume{FreezeID: "0193a8e2-7c1e-7b4e-9f51-3a2d5c6e7f80", MemberID: "0040a85608844820900558fc2671cb7c", MemberType: "shuyun", ChannelType: "POS", ShopCode: "10001"},
 	"adjust": points.Adjust{MemberID: "0040a85608844820900558fc2671cb7c", MemberType: "shuyun", ChannelType: "POS", ChangeType: points.ChangeSend, Points: 20,

@@ -111,27 +111,7 @@ func (e *env) start(t *testing.T, cfg bus.Config) (stop func()) {
 	if cfg.Backoff.Initial == 0 {
 		cfg.Backoff = bus.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}
 	}
-	_, js := bustest.Connect(t, e.url)
-	svc, err := bus.New(js, cfg)
-	require.NoError(t, err)
-	require.NoError(t, svc.Handle(bus.Route{Type: typeDo, Subject: subjectDo, Schema: []byte(schemaDo), PartitionKey: "memberId", Handler: e.led.handle}))
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		t.Fatalf("service stopped: %v", err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			require.NoError(t, <-done)
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return bustest.Start(t, e.url, cfg, bus.Route{Type: typeDo, Subject: subjectDo, Schema: []byte(schemaDo), PartitionKey: "memberId", Handler: e.led.handle})
 }
 
 func results(t *testing.T, js jetstream.JetStream) []bustest.Output {

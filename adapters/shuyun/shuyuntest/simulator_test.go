@@ -1,0 +1,278 @@
+package shuyuntest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyaltybus/loyaltybus/adapters/shuyun/shuyuntest"
+)
+
+// answer is a decoded simulator response.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// send makes one raw request; headers are assigned as given, keeping their case.
+func send(t testing.TB, baseURL, method, path string, headers map[string]string, body []byte) answer {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, baseURL+path, bytes.NewReader(body))
+	require.NoError(t, err)
+	for k, v := range headers {
+		req.Header[k] = []string{v}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return answer{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// auth returns the credentials of s plus extra headers.
+func auth(s *shuyuntest.Server, extra ...string) map[string]string {
+	h := map[string]string{"client_id": s.ClientID(), "client_secret": s.ClientSecret(), "Content-Type": "application/json"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i] != "" {
+			h[extra[i]] = extra[i+1]
+		}
+	}
+	return h
+}
+
+// fixture reads a repaired doc example from the client package's testdata.
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", name))
+	require.NoError(t, err)
+	return b
+}
+
+// businessCode decodes the vendor error body and returns its code.
+func businessCode(t testing.TB, a answer) string {
+	t.Helper()
+	var e struct{ Module, Service, Code, Desc, URI string }
+	require.NoError(t, json.Unmarshal(a.body, &e), "body %s", a.body)
+	assert.Equal(t, "Solution Package", e.Module)
+	assert.Equal(t, "openapi", e.Service)
+	assert.NotEmpty(t, e.Desc)
+	return e.Code
+}
+
+func TestGateway(t *testing.T) {
+	srv := shuyuntest.NewServer(t)
+	tests := []struct {
+		name      string
+		headers   map[string]string
+		wantError string
+	}{
+		{"missing client_id", map[string]string{"client_secret": srv.ClientSecret()}, "missing_client"},
+		{"missing client_secret", map[string]string{"client_id": srv.ClientID()}, "missing_client"},
+		{"wrong secret", map[string]string{"client_id": srv.ClientID(), "client_secret": "nope"}, "invalid_client"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := send(t, srv.URL, "POST", "/member/freezePoint", tt.headers, fixture(t, "freeze_points.json"))
+			assert.Equal(t, http.StatusUnauthorized, a.status)
+			var body struct{ Error, Description string }
+			require.NoError(t, json.Unmarshal(a.body, &body))
+			assert.Equal(t, tt.wantError, body.Error)
+			assert.NotEmpty(t, body.Description)
+		})
+	}
+	t.Run("canonical key spelling is accepted", func(t *testing.T) {
+		a := send(t, srv.URL, "POST", "/member/freezePoint",
+			map[string]string{"Client_id": srv.ClientID(), "Client_secret": srv.ClientSecret(), "X-Business-Token": "t"},
+			fixture(t, "freeze_points.json"))
+		assert.Equal(t, http.StatusNoContent, a.status)
+	})
+	t.Run("unknown path and wrong method", func(t *testing.T) {
+		assert.Equal(t, http.StatusNotFound, send(t, srv.URL, "POST", "/member/nope", auth(srv), nil).status)
+		a := send(t, srv.URL, "GET", "/member/freezePoint", auth(srv), nil)
+		assert.Equal(t, http.StatusMethodNotAllowed, a.status)
+		assert.Equal(t, "POST", a.header.Get("Allow"))
+	})
+}
+
+func TestDocExamplesAreAccepted(t *testing.T) {
+	srv := shuyuntest.NewServer(t)
+	tests := []struct {
+		name, method, path, fixture, token string
+		wantStatus                         int
+	}{
+		{"points change", "PUT", "/member/point", "points_change.json", "X-Business-Token", 204},
+		{"freeze", "POST", "/member/freezePoint", "freeze_points.json", "X-Business-Token", 204},
+		{"unfreeze", "POST", "/member/unfreezePoint", "unfreeze_points.json", "X-Business-Token", 204},
+		{"grant", "POST", "/offer/instance/grant", "grant_request.json", "X-Request-Sequence", 200},
+		{"order save", "POST", "/order/save", "order_save.json", "", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := send(t, srv.URL, tt.method, tt.path, auth(srv, tt.token, "doc-token"), fixture(t, tt.fixture))
+			assert.Equal(t, tt.wantStatus, a.status, "body %s", a.body)
+			if tt.wantStatus == http.StatusNoContent {
+				assert.Empty(t, a.body, "204 has an empty body")
+			}
+		})
+	}
+	avail, frozen := srv.Balance("0040a85608844820900558fc2671cb7c")
+	assert.Equal(t, int64(shuyuntest.DefaultBalance+20), avail, "sent 20, froze 20, unfroze 20")
+	assert.Zero(t, frozen)
+}
+
+func TestPointsValidation(t *testing.T) {
+	srv := shuyuntest.NewServer(t)
+	valid := map[string]any{"memberId": "m1", "memberType": "shuyun", "channelType": "POS", "point": 5, "description": "d"}
+	with := func(k string, v any) []byte {
+		m := map[string]any{}
+		for k2, v2 := range valid {
+			m[k2] = v2
+		}
+		if v == nil {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		return b
+	}
+	tests := []struct {
+		name    string
+		headers map[string]string
+		body    []byte
+	}{
+		{"missing token", auth(srv), with("", nil)},
+		{"member id too long", auth(srv, "X-Business-Token", "t"), with("memberId", strings.Repeat("a", 33))},
+		{"member id missing", auth(srv, "X-Business-Token", "t"), with("memberId", nil)},
+		{"member type missing", auth(srv, "X-Business-Token", "t"), with("memberType", nil)},
+		{"point zero", auth(srv, "X-Business-Token", "t"), with("point", 0)},
+		{"point fraction", auth(srv, "X-Business-Token", "t"), with("point", 1.5)},
+		{"point not a number", auth(srv, "X-Business-Token", "t"), with("point", "five")},
+		{"not json", auth(srv, "X-Business-Token", "t"), []byte(`{"memberId":`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := send(t, srv.URL, "POST", "/member/freezePoint", tt.headers, tt.body)
+			assert.Equal(t, http.StatusBadRequest, a.status)
+			assert.Equal(t, shuyuntest.CodeParam, businessCode(t, a))
+			assert.NotEmpty(t, a.header.Get("X-Simulator-Reason"))
+		})
+	}
+	t.Run("change needs KZZD3 and a known changeType", func(t *testing.T) {
+		body := with("changeType", "END")
+		a := send(t, srv.URL, "PUT", "/member/point", auth(srv, "X-Business-Token", "t"), body)
+		assert.Equal(t, shuyuntest.CodeParam, businessCode(t, a))
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(body, &m))
+		m["changeType"] = "SEND"
+		body, _ = json.Marshal(m)
+		a = send(t, srv.URL, "PUT", "/member/point", auth(srv, "X-Business-Token", "t"), body)
+		assert.Equal(t, shuyuntest.CodeParam, businessCode(t, a))
+		assert.Contains(t, a.header.Get("X-Simulator-Reason"), "KZZD3")
+	})
+	assert.Empty(t, srv.Effects(), "nothing was applied")
+}
+
+func TestRateLimit(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	srv := shuyuntest.NewServer(t, shuyuntest.Options{RateLimit: 1, RateWindow: 2 * time.Second, Now: func() time.Time { return now }})
+	first := send(t, srv.URL, "PUT", "/member/point", auth(srv), nil)
+	assert.NotEqual(t, http.StatusTooManyRequests, first.status)
+	a := send(t, srv.URL, "PUT", "/member/point", auth(srv), nil)
+	assert.Equal(t, http.StatusTooManyRequests, a.status)
+	assert.Equal(t, "2", a.header.Get("Retry-After"))
+	assert.Equal(t, "1", a.header.Get("X-Ratelimit-Limit"))
+	assert.Equal(t, "0", a.header.Get("X-Ratelimit-Remaining"))
+	assert.Equal(t, "2000", a.header.Get("X-Ratelimit-Reset"))
+}
+
+func TestPathPrefixAndPlainHandler(t *testing.T) {
+	sim := shuyuntest.NewSimulator(shuyuntest.Options{PathPrefix: "/schm-shuyun-crm-papi/"})
+	ts := httptest.NewServer(sim) // mounted without NewServer, as the all-in-one does
+	t.Cleanup(ts.Close)
+	h := map[string]string{"client_id": sim.ClientID(), "client_secret": sim.ClientSecret(), "X-Business-Token": "t"}
+
+	a := send(t, ts.URL, "POST", "/schm-shuyun-crm-papi/member/freezePoint", h, fixture(t, "freeze_points.json"))
+	assert.Equal(t, http.StatusNoContent, a.status, "body %s", a.body)
+	assert.Equal(t, http.StatusNotFound, send(t, ts.URL, "POST", "/other/member/freezePoint", h, nil).status)
+
+	calls := sim.Calls("/member/freezePoint")
+	require.Len(t, calls, 1)
+	assert.False(t, calls[0].RawHeaderCase)
+	assert.Equal(t, sim.ClientID(), calls[0].Header.Get("client_id"), "canonical keys without WrapListener")
+	assert.Equal(t, "t", calls[0].Token)
+}
+
+func TestFaults(t *testing.T) {
+	t.Run("fail next on one path only", func(t *testing.T) {
+		srv := shuyuntest.NewServer(t)
+		srv.FailNext(2, http.StatusBadGateway, shuyuntest.OnPath("/order/save"))
+		freeze := send(t, srv.URL, "POST", "/member/freezePoint", auth(srv, "X-Business-Token", "t"), fixture(t, "freeze_points.json"))
+		assert.Equal(t, http.StatusNoContent, freeze.status)
+		for range 2 {
+			a := send(t, srv.URL, "POST", "/order/save", auth(srv), fixture(t, "order_save.json"))
+			assert.Equal(t, http.StatusBadGateway, a.status)
+			assert.Contains(t, string(a.body), `"error"`)
+		}
+		a := send(t, srv.URL, "POST", "/order/save", auth(srv), fixture(t, "order_save.json"))
+		assert.Equal(t, http.StatusOK, a.status)
+	})
+	t.Run("business error next applies nothing", func(t *testing.T) {
+		srv := shuyuntest.NewServer(t)
+		srv.BusinessErrorNext(1, "010407", "参数异常")
+		a := send(t, srv.URL, "POST", "/member/freezePoint", auth(srv, "X-Business-Token", "t"), fixture(t, "freeze_points.json"))
+		assert.Equal(t, http.StatusBadRequest, a.status)
+		assert.Equal(t, "010407", businessCode(t, a))
+		assert.Empty(t, srv.Effects())
+	})
+	t.Run("reset clears faults", func(t *testing.T) {
+		srv := shuyuntest.NewServer(t)
+		srv.FailNext(5, http.StatusServiceUnavailable)
+		srv.Delay(time.Hour)
+		srv.Reset()
+		a := send(t, srv.URL, "POST", "/member/freezePoint", auth(srv, "X-Business-Token", "t"), fixture(t, "freeze_points.json"))
+		assert.Equal(t, http.StatusNoContent, a.status)
+	})
+	t.Run("commit then drop", func(t *testing.T) {
+		srv := shuyuntest.NewServer(t)
+		srv.CommitThenDrop(1)
+		req, err := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/member/freezePoint", bytes.NewReader(fixture(t, "freeze_points.json")))
+		require.NoError(t, err)
+		for k, v := range auth(srv, "X-Business-Token", "t") {
+			req.Header[k] = []string{v}
+		}
+		_, err = srv.Client().Do(req)
+		require.Error(t, err, "no response")
+		assert.Equal(t, 1, srv.EffectCount("/member/freezePoint", "t"))
+	})
+}
+
+func TestRecording(t *testing.T) {
+	srv := shuyuntest.NewServer(t)
+	send(t, srv.URL, "POST", "/offer/instance/grant", auth(srv, "X-Request-Sequence", "seq-9"), fixture(t, "grant_request.json"))
+	send(t, srv.URL, "POST", "/offer/instance/grant", auth(srv, "X-Request-Sequence", "seq-9"), fixture(t, "grant_request.json"))
+	calls := srv.Calls("/offer/instance/grant")
+	require.Len(t, calls, 2)
+	assert.True(t, calls[0].RawHeaderCase)
+	assert.Contains(t, calls[0].Header, "client_id")
+	assert.Equal(t, "seq-9", calls[0].Token)
+	assert.Equal(t, fixture(t, "grant_request.json"), calls[0].Body)
+	assert.Equal(t, []shuyuntest.Effect{{Op: "/offer/instance/grant", Token: "seq-9", Count: 1}}, srv.Effects())
+	coupons := srv.Coupons("10001")
+	require.Len(t, coupons, 1)
+	assert.Equal(t, shuyuntest.StateGranted, coupons[0].State)
+	assert.Len(t, srv.Calls(""), 2)
+}
