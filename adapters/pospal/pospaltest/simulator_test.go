@@ -1,0 +1,188 @@
+package pospaltest_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loyaltybus/loyaltybus/adapters/pospal"
+	"github.com/loyaltybus/loyaltybus/adapters/pospal/pospaltest"
+)
+
+// post sends body to path, signed with key unless key is "", and returns the
+// answer's status, header and (decompressed) body.
+func post(t testing.TB, srv *pospaltest.Server, path, key string, body []byte, hdr map[string]string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+path, bytes.NewReader(body))
+	require.NoError(t, err)
+	if key != "" {
+		req.Header.Set("data-signature", pospal.Sign(key, body))
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var r io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(resp.Body)
+		require.NoError(t, err)
+		r = zr
+	}
+	b, err := io.ReadAll(r)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header, b
+}
+
+const usePath = "/pospal-api2/openapi/v1/promotionOpenApi/promotioncouponcode/use"
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"appId":"pospal-sim-app","code":"NOPE"}`)
+	tests := []struct {
+		name       string
+		key        string
+		body       []byte
+		wantBody   string
+		wantSigned bool
+		wantUsed   int
+	}{
+		{"no signature", "", body, `{"status":"error","messages":["请求头中没传消息签名"],"errorCode":1031}`, false, 0},
+		{"wrong key", "other", body, `{"status":"error","messages":["消息体与消息签名不匹配"],"errorCode":1032}`, true, 1},
+		{"unknown appId", "k", []byte(`{"appId":"nobody","code":"NOPE"}`), `{"status":"error","messages":["appId错误，根据所传的appId找不到对应的用户"],"errorCode":1034}`, false, 0},
+		{"not JSON", "k", []byte(`{"appId":`), `{"status":"error","messages":["请求参数错误"],"errorCode":9003}`, false, 0},
+		{"authenticated", pospaltest.DefaultAppKey, body, `{"status":"error","messages":["优惠券无效"],"errorCode":3001}`, true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := pospaltest.NewServer(t, pospaltest.Options{})
+
+			status, hdr, got := post(t, srv, usePath, tt.key, tt.body, nil)
+
+			assert.Equal(t, http.StatusOK, status)
+			assert.Equal(t, tt.wantBody, string(got))
+			if tt.wantSigned {
+				assert.Equal(t, pospal.Sign(pospaltest.DefaultAppKey, got), hdr.Get("data-signature"))
+			} else {
+				assert.Empty(t, hdr.Get("data-signature"))
+			}
+			assert.Equal(t, tt.wantUsed, srv.Used(pospaltest.DefaultAppID))
+		})
+	}
+}
+
+func TestGzipWhenAsked(t *testing.T) {
+	t.Parallel()
+	srv := pospaltest.NewServer(t, pospaltest.Options{})
+	body := []byte(`{"appId":"pospal-sim-app","code":"NOPE"}`)
+
+	_, hdr, got := post(t, srv, usePath, pospaltest.DefaultAppKey, body, map[string]string{"Accept-Encoding": "gzip,deflate"})
+
+	assert.Equal(t, "gzip", hdr.Get("Content-Encoding"))
+	assert.Equal(t, pospal.Sign(pospaltest.DefaultAppKey, got), hdr.Get("data-signature"), "signed over the uncompressed body")
+}
+
+func TestQuotaCountsEveryCall(t *testing.T) {
+	t.Parallel()
+	srv := pospaltest.NewServer(t, pospaltest.Options{DailyQuota: 2})
+	body := []byte(`{"appId":"pospal-sim-app","code":"NOPE"}`)
+
+	post(t, srv, usePath, "wrong", body, nil)
+	post(t, srv, usePath, pospaltest.DefaultAppKey, body, nil)
+	_, _, got := post(t, srv, usePath, pospaltest.DefaultAppKey, body, nil)
+
+	assert.JSONEq(t, `{"status":"error","messages":["今日接口访问次数已达上限"],"errorCode":9999}`, string(got))
+	assert.Equal(t, 3, srv.Used(pospaltest.DefaultAppID))
+
+	_, _, log := post(t, srv, "/pospal-api2/openapi/v1/openApiLimitAccess/queryDailyAccessTimesLog", pospaltest.DefaultAppKey,
+		[]byte(`{"appId":"pospal-sim-app","beginDate":"2000-01-01","endDate":"2000-01-02"}`), nil)
+	assert.JSONEq(t, `{"status":"error","messages":["今日接口访问次数已达上限"],"errorCode":9999}`, string(log), "the quota query is charged too")
+}
+
+func TestQueryDailyAccessTimes(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 1, 20, 0, 0, 0, time.UTC) // 2026-11-02 in Shanghai
+	srv := pospaltest.NewServer(t, pospaltest.Options{Now: func() time.Time { return now }})
+
+	_, _, got := post(t, srv, "/pospal-api2/openapi/v1/openApiLimitAccess/queryDailyAccessTimesLog", pospaltest.DefaultAppKey,
+		[]byte(`{"appId":"pospal-sim-app","beginDate":"2026-11-01","endDate":"2026-11-02"}`), nil)
+
+	assert.JSONEq(t, `{"status":"success","messages":[],"data":[{"appId":"pospal-sim-app","accessDate":"2026-11-02","haveAcessTimes":1,"limitTimes":300}]}`, string(got))
+}
+
+func TestFaultsAreConsumedAndReset(t *testing.T) {
+	t.Parallel()
+	srv := pospaltest.NewServer(t, pospaltest.Options{})
+	body := []byte(`{"appId":"pospal-sim-app","code":"NOPE"}`)
+	srv.FailNext(2, http.StatusBadGateway, "use")
+	srv.FailNext(5, http.StatusInternalServerError, "addCouponcode")
+
+	first, _, _ := post(t, srv, usePath, pospaltest.DefaultAppKey, body, nil)
+	second, _, _ := post(t, srv, usePath, pospaltest.DefaultAppKey, body, nil)
+	third, _, _ := post(t, srv, usePath, pospaltest.DefaultAppKey, body, nil)
+	srv.FailNext(1, http.StatusBadGateway)
+	srv.Reset()
+	fourth, _, _ := post(t, srv, usePath, pospaltest.DefaultAppKey, body, nil)
+
+	assert.Equal(t, []int{502, 502, 200, 200}, []int{first, second, third, fourth})
+	assert.Equal(t, 2, srv.Used(pospaltest.DefaultAppID), "gateway failures are not charged")
+	assert.Len(t, srv.Calls("USE"), 4)
+	assert.Empty(t, srv.Calls("addCouponcode"))
+}
+
+func TestTicketUIDsAreBareNumbers(t *testing.T) {
+	t.Parallel()
+	srv := pospaltest.NewServer(t, pospaltest.Options{PageSize: 2})
+	srv.GenerateTickets(7, 3, time.Date(2026, 11, 1, 9, 0, 0, 0, pospal.Shanghai))
+	body := []byte(`{"appId":"pospal-sim-app","customerUid":7,"startTime":"2026-11-01 00:00:00","endTime":"2026-11-01 23:59:59"}`)
+
+	_, _, got := post(t, srv, "/pospal-api2/openapi/v1/ticketOpenApi/queryCustomerHistoryTicketsByUid", pospaltest.DefaultAppKey, body, nil)
+
+	var env struct {
+		Data struct {
+			PostBackParameter json.RawMessage
+			Result            []map[string]json.RawMessage
+			PageSize          int
+		}
+	}
+	require.NoError(t, json.Unmarshal(got, &env))
+	require.Len(t, env.Data.Result, 2)
+	assert.Equal(t, "832101480292933203", string(env.Data.Result[0]["uid"]))
+	assert.Equal(t, "832101480292933202", string(env.Data.Result[1]["uid"]))
+	assert.Equal(t, 2, env.Data.PageSize)
+	assert.JSONEq(t, `{"parameterType":"LAST_RESULT_MIN_ID","parameterValue":"832101480292933202"}`, string(env.Data.PostBackParameter))
+}
+
+func TestMountedWithoutTestingTB(t *testing.T) {
+	t.Parallel()
+	sim := pospaltest.NewSimulator(pospaltest.Options{})
+	sim.AddPromotion(1, "rule")
+	mux := http.NewServeMux()
+	mux.Handle("/pospal-api2/", sim)
+	body := []byte(`{"appId":"pospal-sim-app","promotionCouponUid":1,"code":"M1"}`)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/pospal-api2/openapi/v1/promotionOpenApi/promotion/addCouponcode", bytes.NewReader(body))
+	req.Header.Set("data-signature", pospal.Sign(pospaltest.DefaultAppKey, body))
+	rec := httptest.NewRecorder()
+
+	mux.ServeHTTP(rec, req)
+
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.JSONEq(t, `{"status":"success","messages":[],"data":{"codeExpiredDate":""}}`, rec.Body.String())
+	assert.Equal(t, 1, sim.CodesAdded())
+
+	srv := pospaltest.Start(pospaltest.Options{})
+	defer srv.Close()
+	c, err := pospal.New(srv.Config())
+	require.NoError(t, err)
+	assert.ErrorIs(t, c.UseCouponCode(t.Context(), pospal.UseCouponCodeRequest{Code: "M1"}), pospal.ErrCouponInvalid)
+}
