@@ -1,0 +1,61 @@
+// Command loyaltybus runs loyaltybus services. With no arguments it starts
+// every service in one process with an embedded NATS server and a simulator
+// for each vendor whose URL is not configured; "loyaltybus run points" runs
+// only the points service (against LOYALTY_NATS_URL in production).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "loyaltybus:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `loyaltybus — event-driven integration bus for retail loyalty systems
+
+Usage:
+  loyaltybus [run] [SERVICE...]   run services (default: all, with embedded NATS
+                                  and simulators for unconfigured vendors)
+  loyaltybus services             list the services
+  loyaltybus settings             list the settings (environment variables)
+  loyaltybus help                 show this help
+
+Services: %s
+`
+
+// run is the whole program; main only wires signals and exit codes.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "run"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprintf(stdout, usage, serviceNames())
+		return nil
+	case "services":
+		for _, c := range components() {
+			fmt.Fprintf(stdout, "%-10s %s\n", c.name, c.about)
+		}
+		return nil
+	case "settings":
+		return printSettings(stdout)
+	case "run":
+		return serve(ctx, args, getenv, stdout, stderr)
+	}
+	if _, ok := component(cmd); ok { // "loyaltybus points" is "loyaltybus run points"
+		return serve(ctx, append([]string{cmd}, args...), getenv, stdout, stderr)
+	}
+	return fmt.Errorf("unknown command %q (see loyaltybus help)", cmd)
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/loyaltybus/loyaltybus/pkg/bus"
+	"github.com/loyaltybus/loyaltybus/pkg/config"
+	"github.com/loyaltybus/loyaltybus/pkg/logging"
+	"github.com/loyaltybus/loyaltybus/pkg/natsembed"
+)
+
+// serve runs the selected services until ctx ends.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var s settings
+	if err := config.Load(&s, getenv); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	selected, err := selectComponents(args)
+	if err != nil {
+		return err
+	}
+	mode, err := bus.ParseMode(s.OutputMode)
+	if err != nil {
+		return fmt.Errorf("LOYALTY_OUTPUT_MODE: %w", err)
+	}
+	logCfg := logging.Config{Format: s.LogFormat}
+	if err := logCfg.Validate(); err != nil {
+		return fmt.Errorf("LOYALTY_LOG_FORMAT: %w", err)
+	}
+	if err := logCfg.Level.UnmarshalText([]byte(s.LogLevel)); err != nil {
+		return fmt.Errorf("LOYALTY_LOG_LEVEL: %w", err)
+	}
+	log := logging.New(logCfg, stderr)
+
+	url := s.NATSURL
+	embedded := url == ""
+	if embedded {
+		dir, err := filepath.Abs(filepath.Join(s.DataDir, "jetstream"))
+		if err != nil {
+			return fmt.Errorf("LOYALTY_DATA_DIR: %w", err)
+		}
+		ns, err := natsembed.Start(natsembed.Config{Host: s.NATSHost, Port: s.NATSPort, StoreDir: dir, Logger: log.With("component", "nats")})
+		if err != nil {
+			return fmt.Errorf("embedded NATS (LOYALTY_NATS_PORT=%d, LOYALTY_DATA_DIR=%s): %w", s.NATSPort, s.DataDir, err)
+		}
+		defer ns.Shutdown()
+		url = ns.ClientURL()
+		log.Info("embedded NATS server with JetStream", "url", url, "store", dir)
+	}
+	nc, err := nats.Connect(url, natsOptions(&s, log)...)
+	if err != nil {
+		return fmt.Errorf("connect to NATS (LOYALTY_NATS_URL): %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	topo := bus.Topology{Replicas: s.StreamReplicas}
+	if s.Provision {
+		if err := bus.Provision(ctx, js, topo); err != nil {
+			return err
+		}
+	}
+
+	v := &vendors{ctx: ctx, s: &s, log: log}
+	defer v.close()
+	var svcs []*bus.Service
+	for _, c := range selected {
+		routes, err := c.routes(v)
+		if err != nil {
+			return fmt.Errorf("service %s: %w", c.name, err)
+		}
+		svc, err := bus.New(js, bus.Config{
+			Name: c.name, Concurrency: s.Concurrency, MaxAttempts: s.MaxAttempts, AckWait: s.AckWait,
+			OutputMode: mode, Topology: topo, SkipProvision: true, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range routes {
+			if err := svc.Handle(r); err != nil {
+				return fmt.Errorf("service %s: %w", c.name, err)
+			}
+		}
+		svcs = append(svcs, svc)
+	}
+
+	// Run every service; the first to fail stops the others.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(svcs))
+	for _, svc := range svcs {
+		go func() { errs <- svc.Run(ctx) }()
+	}
+	for _, svc := range svcs {
+		select {
+		case <-svc.Ready():
+		case err := <-errs:
+			cancel()
+			return errors.Join(err, drain(errs, len(svcs)-1))
+		}
+	}
+	names := make([]string, len(selected))
+	for i, c := range selected {
+		names[i] = c.name
+	}
+	log.Info("loyaltybus ready", "services", strings.Join(names, ","), "nats", url)
+	if embedded {
+		printQuickstart(stdout, url)
+	}
+	var first error
+	for range svcs {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
+}
+
+func drain(errs chan error, n int) error {
+	var all []error
+	for i := 0; i < n; i++ {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
+}
+
+func natsOptions(s *settings, log *slog.Logger) []nats.Option {
+	opts := []nats.Option{
+		nats.Name("loyaltybus"),
+		nats.MaxReconnects(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("NATS disconnected", "err", err) }),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "url", c.ConnectedUrlRedacted()) }),
+	}
+	if s.NATSCreds != "" {
+		opts = append(opts, nats.UserCredentials(s.NATSCreds))
+	}
+	if s.NATSUser != "" {
+		opts = append(opts, nats.UserInfo(s.NATSUser, s.NATSPassword.Reveal()))
+	}
+	if s.NATSTLSCA != "" {
+		opts = append(opts, nats.RootCAs(s.NATSTLSCA))
+	}
+	return opts
+}
+
+// printQuickstart tells a new user how to publish a first command.
+func printQuickstart(w io.Writer, url string) {
+	fmt.Fprintf(w, `
+loyaltybus is running with an embedded NATS server at %[1]s.
+Publish a first command (with the nats CLI, https://github.com/nats-io/natscli):
+
+  nats --server %[1]s sub 'loyalty.result.>' &
+  nats --server %[1]s pub loyalty.cmd.points.freeze \
+    -H ce-specversion:1.0 -H ce-id:first-freeze-1 -H ce-source:quickstart \
+    -H ce-type:loyalty.points.freeze.v1 -H Content-Type:application/json \
+    -H Nats-Msg-Id:first-freeze-1 \
+    '{"memberId":"m-001","memberType":"shuyun","channelType":"POS","points":10}'
+
+The result arrives on loyalty.result.points.freeze and a change event on
+loyalty.event.points.frozen. Stop with Ctrl-C.
+`, url)
+}

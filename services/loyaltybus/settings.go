@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/loyaltybus/loyaltybus/pkg/config"
+)
+
+// settings are read from the environment in main's run and nowhere else
+// (CONTRACT §7). Every one may also come from a file named by NAME_FILE.
+type settings struct {
+	NATSURL      string        `env:"LOYALTY_NATS_URL" usage:"external NATS server(s), comma-separated; unset: embedded server"`
+	NATSCreds    string        `env:"LOYALTY_NATS_CREDS" usage:"NATS credentials file"`
+	NATSUser     string        `env:"LOYALTY_NATS_USER" usage:"NATS user"`
+	NATSPassword config.Secret `env:"LOYALTY_NATS_PASSWORD" usage:"NATS password"`
+	NATSTLSCA    string        `env:"LOYALTY_NATS_TLS_CA" usage:"CA file to verify the NATS server"`
+
+	DataDir  string `env:"LOYALTY_DATA_DIR" default:"./data" usage:"embedded server storage"`
+	NATSHost string `env:"LOYALTY_NATS_HOST" default:"127.0.0.1" usage:"embedded server listen host"`
+	NATSPort int    `env:"LOYALTY_NATS_PORT" default:"4222" usage:"embedded server port (0: any free port)"`
+
+	StreamReplicas int           `env:"LOYALTY_STREAM_REPLICAS" default:"1" usage:"stream and bucket replicas: 1 or 3"`
+	Provision      bool          `env:"LOYALTY_PROVISION" default:"true" usage:"create or update streams at start-up"`
+	OutputMode     string        `env:"LOYALTY_OUTPUT_MODE" default:"binary" usage:"content mode of outputs: binary or structured"`
+	Concurrency    int           `env:"LOYALTY_CONCURRENCY" default:"64" usage:"handlers running at once, per service"`
+	MaxAttempts    int           `env:"LOYALTY_MAX_ATTEMPTS" default:"8" usage:"attempts before a transient failure settles as failed"`
+	AckWait        time.Duration `env:"LOYALTY_ACK_WAIT" default:"30s" usage:"consumer ack deadline"`
+
+	Shuyun struct {
+		URL          string        `env:"URL" usage:"base URL incl. path prefix; unset: built-in simulator"`
+		ClientID     string        `env:"CLIENT_ID"`
+		ClientSecret config.Secret `env:"CLIENT_SECRET"`
+		Timeout      time.Duration `env:"TIMEOUT" default:"10s"`
+	} `envPrefix:"LOYALTY_SHUYUN_"`
+	Pospal struct {
+		URL    string        `env:"URL" usage:"base URL (https://areaN-win.pospal.cn:443); unset: built-in simulator"`
+		AppID  string        `env:"APP_ID"`
+		AppKey config.Secret `env:"APP_KEY"`
+	} `envPrefix:"LOYALTY_POSPAL_"`
+	Wixtar struct {
+		URL          string        `env:"URL" usage:"API base URL; unset: built-in simulator"`
+		TokenURL     string        `env:"TOKEN_URL"`
+		ClientID     string        `env:"CLIENT_ID"`
+		ClientSecret config.Secret `env:"CLIENT_SECRET"`
+	} `envPrefix:"LOYALTY_WIXTAR_"`
+	SmartX struct {
+		URL string        `env:"URL" usage:"cash register base URL; unset: built-in simulator"`
+		PIN config.Secret `env:"PIN"`
+	} `envPrefix:"LOYALTY_SMARTX_"`
+
+	HTTPAddr  string `env:"LOYALTY_HTTP_ADDR" usage:"health, readiness and metrics address"`
+	LogFormat string `env:"LOYALTY_LOG_FORMAT" default:"text" usage:"text (tint) or json"`
+	LogLevel  string `env:"LOYALTY_LOG_LEVEL" default:"info" usage:"debug, info, warn or error"`
+}
+
+func printSettings(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	for _, s := range config.Describe(&settings{}) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Default, s.Usage)
+	}
+	return tw.Flush()
+}
