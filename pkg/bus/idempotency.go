@@ -44,6 +44,9 @@ type record struct {
 	// Outputs are the encoded messages of the decided outcome, republished
 	// byte for byte when the command is seen again.
 	Outputs []storedMsg `json:"outputs,omitempty"`
+	// Memo holds the handler's memo writes, applied after the record is
+	// stored and again when the outputs are republished.
+	Memo []MemoWrite `json:"memo,omitempty"`
 }
 
 func (r *record) settled() bool { return r.State != stateClaimed }

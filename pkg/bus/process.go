@@ -138,6 +138,9 @@ func (s *Service) process(ctx context.Context, j *job) time.Time {
 	}
 	next.Lease = 0
 	next.Outputs = s.outputs(j, next, out, herr, now)
+	if herr == nil {
+		next.Memo = out.Memo
+	}
 	if _, err := s.idem.put(ctx, id, next, rev); err != nil {
 		// The outcome is not durable: redelivery repeats the call with the
 		// same token, which the vendor answers as already done.
@@ -167,6 +170,7 @@ func (s *Service) call(ctx context.Context, j *job, rec *record) (out *Outcome, 
 		Data:         j.ev.Data(),
 		Attempt:      rec.Attempts,
 		Replay:       j.replay,
+		run:          &commandRun{svc: s, job: j},
 	}
 	cmd.CorrelationID, _ = j.ev.Extensions()["correlationid"].(string)
 	cmd.Traceparent, _ = j.ev.Extensions()["traceparent"].(string)
@@ -224,6 +228,11 @@ func (s *Service) retryInfra(j *job, err error, start time.Time) time.Time {
 // Outputs go first: a crash in between republishes the same ids, which the
 // output streams de-duplicate.
 func (s *Service) settle(ctx context.Context, j *job, rec *record, start time.Time, herr error, onlyResult bool) {
+	if err := s.memo.apply(ctx, rec.Memo); err != nil {
+		s.log.Warn("apply memo; command will be redelivered", "event_id", j.ev.ID(), "err", err)
+		s.deferJob(j, infraRetry)
+		return
+	}
 	if err := s.publish(ctx, rec.Outputs, onlyResult); err != nil {
 		s.log.Warn("publish outputs; command will be redelivered", "event_id", j.ev.ID(), "err", err)
 		s.deferJob(j, infraRetry)
@@ -251,6 +260,13 @@ func (s *Service) settle(ctx context.Context, j *job, rec *record, start time.Ti
 // id gets the result only.
 func (s *Service) republish(ctx context.Context, j *job, rec *record, start time.Time) {
 	same := rec.Seq == j.seq()
+	if same {
+		if err := s.memo.apply(ctx, rec.Memo); err != nil {
+			s.log.Warn("apply memo; command will be redelivered", "event_id", j.ev.ID(), "err", err)
+			s.deferJob(j, infraRetry)
+			return
+		}
+	}
 	if err := s.publish(ctx, rec.Outputs, !same); err != nil {
 		s.log.Warn("republish outputs; command will be redelivered", "event_id", j.ev.ID(), "err", err)
 		s.deferJob(j, infraRetry)

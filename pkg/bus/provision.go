@@ -18,6 +18,10 @@ const (
 
 	// IdempotencyBucket is the KV bucket holding one record per command id.
 	IdempotencyBucket = "LOYALTY_IDEMPOTENCY"
+	// MemoBucket holds what handlers remember between commands: facts
+	// already announced (a cheque's content hash, a ticket sn) and fetch
+	// checkpoints. Keys are prefixed with the service name.
+	MemoBucket = "LOYALTY_MEMO"
 )
 
 // Topology describes the streams a deployment uses. The zero value is
@@ -33,6 +37,9 @@ type Topology struct {
 	// OutputDuplicatesWindow is the window of the results, events and DLQ
 	// streams, within which republished outputs are dropped by id.
 	OutputDuplicatesWindow time.Duration
+	// MemoMaxAge is how long handler memos live (default 400 days, longer
+	// than the events stream keeps the facts they guard).
+	MemoMaxAge time.Duration
 }
 
 // Defaults returns t with zero fields set to the contract's defaults.
@@ -51,6 +58,7 @@ func (t Topology) Defaults() Topology {
 	def(&t.DLQMaxAge, 30*24*time.Hour)
 	def(&t.DuplicatesWindow, 10*time.Minute)
 	def(&t.OutputDuplicatesWindow, 10*time.Minute)
+	def(&t.MemoMaxAge, 400*24*time.Hour)
 	return t
 }
 
@@ -86,6 +94,16 @@ func Provision(ctx context.Context, js jetstream.JetStream, t Topology) error {
 		Replicas:    t.Replicas,
 	}); err != nil {
 		return fmt.Errorf("provision bucket %s: %w", IdempotencyBucket, err)
+	}
+	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      MemoBucket,
+		Description: "what handlers remember between commands: announced facts and fetch checkpoints",
+		TTL:         t.MemoMaxAge,
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+	}); err != nil {
+		return fmt.Errorf("provision bucket %s: %w", MemoBucket, err)
 	}
 	return nil
 }

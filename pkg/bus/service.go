@@ -165,6 +165,14 @@ type Command struct {
 	Attempt int
 	// Replay is set on operator replays and redrives.
 	Replay bool
+
+	run *commandRun
+}
+
+// commandRun ties a Command to the service running it (for Memo and Emit).
+type commandRun struct {
+	svc *Service
+	job *job
 }
 
 // Decode unmarshals the command data into v. The data already passed its
@@ -183,6 +191,9 @@ type Outcome struct {
 	Output any
 	// Changes are the change events to publish with the result.
 	Changes []Change
+	// Memo is applied once the outcome is durable, before the outputs are
+	// published (and again if they are republished after a crash).
+	Memo []MemoWrite
 }
 
 // Change is a change event to publish.
@@ -206,6 +217,7 @@ type Service struct {
 	source string
 	routes map[string]*route
 	idem   *idemStore
+	memo   *memoStore
 
 	mu      sync.Mutex
 	keys    map[string][]*job // queued jobs per busy partition key
@@ -319,6 +331,11 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("bind idempotency bucket: %w", err)
 	}
 	s.idem = &idemStore{kv: kv}
+	memoKV, err := s.js.KeyValue(ctx, MemoBucket)
+	if err != nil {
+		return fmt.Errorf("bind memo bucket: %w", err)
+	}
+	s.memo = &memoStore{kv: memoKV, prefix: s.cfg.Name + "."}
 
 	subjects := make([]string, 0, len(s.routes))
 	for subj := range s.routes {
