@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	eventspoints "github.com/loyaltybus/loyaltybus/events/points"
+	"github.com/loyaltybus/loyaltybus/pkg/bus"
+	"github.com/loyaltybus/loyaltybus/pkg/bus/bustest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a running binary.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+var natsURL = regexp.MustCompile(`embedded NATS server at (nats://[0-9.:]+)\.`)
+
+// TestAllInOneQuickStart runs the binary as the quick start does (embedded
+// NATS, every service, simulators) and publishes the printed first command.
+func TestAllInOneQuickStart(t *testing.T) {
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, nil, env(map[string]string{"LOYALTY_DATA_DIR": t.TempDir(), "LOYALTY_NATS_PORT": "0", "LOYALTY_LOG_FORMAT": "json"}), &stdout, &stderr)
+	}()
+	var url string
+	require.Eventually(t, func() bool {
+		m := natsURL.FindStringSubmatch(stdout.String())
+		if m != nil {
+			url = m[1]
+		}
+		return m != nil
+	}, 20*time.Second, 10*time.Millisecond, "no quick-start text; stderr:\n%s", stderr.String())
+	assert.Contains(t, stdout.String(), "loyalty.cmd.points.freeze")
+	assert.Contains(t, stderr.String(), "VENDOR SIMULATOR IN USE")
+
+	_, js := bustest.Connect(t, url)
+	bustest.Publish(t, js, eventspoints.SubjectFreeze, bustest.Command(t, "first-freeze-1", eventspoints.TypeFreeze,
+		eventspoints.Freeze{MemberID: "m-001", MemberType: "shuyun", ChannelType: "POS", Points: 10}), bus.Binary)
+	r := bustest.WaitMessages(t, js, "LOYALTY_RESULTS", "loyalty.result.points.freeze", 1)[0].Result(t)
+	assert.Equal(t, "succeeded", r.Status)
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop after its context ended")
+	}
+	assert.Contains(t, stderr.String(), `"outcome":"succeeded"`)
+}
+
+func TestRunRejectsBadSettingsNamingTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+		want string
+	}{
+		{name: "bad integer", vars: map[string]string{"LOYALTY_STREAM_REPLICAS": "three"}, want: "LOYALTY_STREAM_REPLICAS"},
+		{name: "bad output mode", vars: map[string]string{"LOYALTY_OUTPUT_MODE": "xml"}, want: "LOYALTY_OUTPUT_MODE"},
+		{name: "bad log format", vars: map[string]string{"LOYALTY_LOG_FORMAT": "xml"}, want: "LOYALTY_LOG_FORMAT"},
+		{name: "missing secret file", vars: map[string]string{"LOYALTY_SHUYUN_CLIENT_SECRET_FILE": "/nonexistent/secret"}, want: "LOYALTY_SHUYUN_CLIENT_SECRET"},
+		{name: "unknown service", args: []string{"run", "nope"}, want: `unknown service "nope"`},
+		{name: "unknown command", args: []string{"frobnicate"}, want: `unknown command "frobnicate"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(t.Context(), tt.args, env(tt.vars), &out, &errOut)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestHelpListsServicesAndSettings(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"services"}, env(nil), &out, &out))
+	assert.Contains(t, out.String(), "points")
+	out.Reset()
+	require.NoError(t, run(t.Context(), []string{"settings"}, env(nil), &out, &out))
+	for _, v := range []string{"LOYALTY_NATS_URL", "LOYALTY_SHUYUN_URL", "LOYALTY_LOG_FORMAT"} {
+		assert.True(t, strings.Contains(out.String(), v), "settings lack %s", v)
+	}
+}
