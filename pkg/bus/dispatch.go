@@ -20,6 +20,8 @@ type job struct {
 	key       string
 	replay    bool
 	received  time.Time
+	// traceparent is carried by the command's outputs.
+	traceparent string
 }
 
 func (j *job) seq() uint64 {
@@ -38,6 +40,7 @@ func (s *Service) dispatch(ctx context.Context, m jetstream.Msg) {
 	j := s.newJob(m)
 	s.mu.Lock()
 	s.held[j] = struct{}{}
+	s.obs.Held(s.cfg.Name, len(s.held))
 	if j.key != "" {
 		queue, busy := s.keys[j.key]
 		b, blocked := s.blocked[j.key]
@@ -178,7 +181,9 @@ func (s *Service) handBack(j *job) {
 func (s *Service) release(j *job) {
 	s.mu.Lock()
 	delete(s.held, j)
+	n := len(s.held)
 	s.mu.Unlock()
+	s.obs.Held(s.cfg.Name, n)
 }
 
 func isClosed(c chan struct{}) bool {

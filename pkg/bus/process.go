@@ -27,6 +27,7 @@ const (
 	outcomeInvalid     = "invalid"
 	outcomeDeferred    = "deferred"
 	outcomeInterrupted = "interrupted"
+	outcomeRepublished = "republished"
 )
 
 // infraRetry is the redelivery delay after a failure of the bus itself
@@ -37,6 +38,8 @@ const infraRetry = time.Second
 // attempt when the command waits for a delayed redelivery, else zero.
 func (s *Service) process(ctx context.Context, j *job) time.Time {
 	start := s.cfg.Now()
+	ctx, span := s.startSpan(ctx, j)
+	defer span.End()
 	if j.decodeErr != nil || j.ev == nil || j.ev.ID() == "" {
 		reason := "no CloudEvent id"
 		if j.decodeErr != nil {
@@ -173,7 +176,15 @@ func (s *Service) call(ctx context.Context, j *job, rec *record) (out *Outcome, 
 		run:          &commandRun{svc: s, job: j},
 	}
 	cmd.CorrelationID, _ = j.ev.Extensions()["correlationid"].(string)
-	cmd.Traceparent, _ = j.ev.Extensions()["traceparent"].(string)
+	cmd.Traceparent = j.traceparent
+	began := s.cfg.Now()
+	defer func() {
+		class := ""
+		if err != nil {
+			class = [...]string{"transient", "permanent", "rejected"}[classify(err)]
+		}
+		s.obs.HandlerDone(s.cfg.Name, cmd.Type, s.cfg.Now().Sub(began), class)
+	}()
 	out, err = j.route.Handler(ctx, cmd)
 	if err == nil && out == nil {
 		out = &Outcome{}
@@ -279,8 +290,8 @@ func (s *Service) republish(ctx context.Context, j *job, rec *record, start time
 	}
 	s.release(j)
 	outcome := outcomeDuplicate
-	if same {
-		outcome = rec.State
+	if same { // a redelivery after a crash between record and ack
+		outcome = outcomeRepublished
 	}
 	s.logOutcome(ctx, j, outcome, rec.Attempts, start, nil)
 }
@@ -313,6 +324,8 @@ func (s *Service) deadLetterInvalid(ctx context.Context, j *job, reason string) 
 	}
 	_ = j.msg.TermWithReason(truncate("invalid: "+reason, 256))
 	s.release(j)
+	s.obs.Outcome(Observation{Service: s.cfg.Name, Outcome: outcomeInvalid, DeadLettered: true,
+		Redelivered: numDelivered(j) > 1, Duration: s.cfg.Now().Sub(j.received)})
 	s.log.LogAttrs(ctx, slog.LevelWarn, "command invalid",
 		slog.String("subject", j.msg.Subject()), slog.Uint64("stream_seq", j.seq()),
 		slog.String("outcome", outcomeInvalid), slog.String("reason", reason))
@@ -336,13 +349,21 @@ func (s *Service) logOutcome(ctx context.Context, j *job, outcome string, attemp
 		slog.Int("attempts", attempts),
 		slog.Duration("duration", s.cfg.Now().Sub(start)),
 	}
+	var vendor *VendorDetail
 	if err != nil {
 		attrs = append(attrs, slog.String("err", err.Error()))
-		if v := vendorOf(err); v != nil {
-			attrs = append(attrs, slog.String("vendor", v.Name), slog.String("vendor_code", v.Code))
+		if vendor = vendorOf(err); vendor != nil {
+			attrs = append(attrs, slog.String("vendor", vendor.Name), slog.String("vendor_code", vendor.Code))
 		}
 	}
 	s.log.LogAttrs(ctx, level, "command "+outcome, append(attrs, extra...)...)
+	s.obs.Outcome(Observation{
+		Service: s.cfg.Name, CommandType: j.ev.Type(), Outcome: outcome, Attempts: attempts,
+		Redelivered:    numDelivered(j) > 1,
+		DeadLettered:   outcome == outcomeFailed || outcome == outcomeRejected || outcome == outcomeConflict,
+		IdempotencyHit: outcome == outcomeDuplicate || outcome == outcomeRepublished,
+		Vendor:         vendor, Duration: s.cfg.Now().Sub(start),
+	})
 }
 
 func numDelivered(j *job) uint64 {
@@ -475,8 +496,8 @@ func (s *Service) encodeOutput(j *job, id, typ, subject string, data any, now ti
 	} else if j.key != "" {
 		ev.SetExtension("partitionkey", j.key)
 	}
-	if tp, _ := j.ev.Extensions()["traceparent"].(string); tp != "" {
-		ev.SetExtension("traceparent", tp)
+	if j.traceparent != "" {
+		ev.SetExtension("traceparent", j.traceparent)
 	}
 	if err := ev.SetData(event.ApplicationJSON, data); err != nil {
 		return storedMsg{}, err

@@ -11,6 +11,8 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Config configures a Service. Zero values take the documented defaults.
@@ -45,6 +47,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Observer receives measurements for metrics (default: none).
+	Observer Observer
+	// TracerProvider creates the receive and publish spans (default: no-op;
+	// the command's trace context still flows to vendors and outputs).
+	TracerProvider trace.TracerProvider
 }
 
 // Backoff is exponential backoff with jitter, computed from the attempt number.
@@ -103,6 +110,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
+	if c.TracerProvider == nil {
+		c.TracerProvider = noop.NewTracerProvider()
 	}
 	c.Topology = c.Topology.Defaults()
 	return c
@@ -218,6 +231,9 @@ type Service struct {
 	routes map[string]*route
 	idem   *idemStore
 	memo   *memoStore
+	cons   jetstream.Consumer
+	tracer trace.Tracer
+	obs    Observer
 
 	mu      sync.Mutex
 	keys    map[string][]*job // queued jobs per busy partition key
@@ -258,6 +274,8 @@ func New(js jetstream.JetStream, cfg Config) (*Service, error) {
 		sem:     make(chan struct{}, cfg.Concurrency),
 		stop:    make(chan struct{}),
 		ready:   make(chan struct{}),
+		tracer:  cfg.TracerProvider.Tracer("github.com/loyaltybus/loyaltybus/pkg/bus"),
+		obs:     cfg.Observer,
 	}, nil
 }
 
@@ -304,6 +322,33 @@ func resultTypeOf(t string) string {
 
 // Ready is closed once Run has bound the consumer and started consuming.
 func (s *Service) Ready() <-chan struct{} { return s.ready }
+
+// Name is the service's name (its durable consumer).
+func (s *Service) Name() string { return s.cfg.Name }
+
+// Healthy reports nil while the service consumes: its consumer is bound and
+// it is not stopping. It does not check the NATS connection itself.
+func (s *Service) Healthy() error {
+	switch {
+	case !isClosed(s.ready):
+		return fmt.Errorf("service %s: not consuming yet", s.cfg.Name)
+	case isClosed(s.stop):
+		return fmt.Errorf("service %s: draining", s.cfg.Name)
+	}
+	return nil
+}
+
+// ConsumerInfo returns the durable consumer's state (pending, ack pending,
+// redelivered) for lag metrics and status.
+func (s *Service) ConsumerInfo(ctx context.Context) (*jetstream.ConsumerInfo, error) {
+	s.mu.Lock()
+	c := s.cons
+	s.mu.Unlock()
+	if c == nil {
+		return nil, fmt.Errorf("service %s: consumer not bound", s.cfg.Name)
+	}
+	return c.Info(ctx)
+}
 
 // Run provisions (unless told not to), binds the service's durable consumer
 // and processes commands until ctx ends. It then stops fetching, lets running
@@ -356,6 +401,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bind consumer %s: %w", s.cfg.Name, err)
 	}
+	s.mu.Lock()
+	s.cons = cons
+	s.mu.Unlock()
 
 	// Handlers get their own context: ending ctx stops fetching, while
 	// running handlers may finish until the shutdown timeout.
