@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -110,4 +113,56 @@ func TestHelpListsServicesAndSettings(t *testing.T) {
 	for _, v := range []string{"LOYALTY_NATS_URL", "LOYALTY_SHUYUN_URL", "LOYALTY_LOG_FORMAT"} {
 		assert.True(t, strings.Contains(out.String(), v), "settings lack %s", v)
 	}
+}
+
+var httpAddr = regexp.MustCompile(`"msg":"serving /healthz, /readyz and /metrics","addr":"([0-9.:]+)"`)
+
+// TestReadinessFollowsTheNATSServer runs one service against an external
+// server and stops and restarts that server under it.
+func TestReadinessFollowsTheNATSServer(t *testing.T) {
+	dir := t.TempDir()
+	srv := bustest.NewServerAt(t, dir, 0)
+	url := srv.ClientURL()
+	port, err := strconv.Atoi(url[strings.LastIndexByte(url, ':')+1:])
+	require.NoError(t, err)
+
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"run", "points"}, env(map[string]string{
+			"LOYALTY_NATS_URL": url, "LOYALTY_HTTP_ADDR": "127.0.0.1:0", "LOYALTY_LOG_FORMAT": "json",
+		}), &stdout, &stderr)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	var addr string
+	require.Eventually(t, func() bool {
+		m := httpAddr.FindStringSubmatch(stderr.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	}, 20*time.Second, 10*time.Millisecond, "no health server; stderr:\n%s", stderr.String())
+	status := func(path string) int {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ready := func(want int) func() bool { return func() bool { return status("/readyz") == want } }
+	require.Eventually(t, ready(http.StatusOK), 20*time.Second, 10*time.Millisecond)
+
+	srv.Shutdown()
+	require.Eventually(t, ready(http.StatusServiceUnavailable), 20*time.Second, 10*time.Millisecond)
+	assert.Equal(t, http.StatusOK, status("/healthz"), "the process itself is alive")
+
+	bustest.NewServerAt(t, dir, port)
+	require.Eventually(t, ready(http.StatusOK), 30*time.Second, 20*time.Millisecond)
+	resp, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(body), "loyaltybus_consumer_pending{consumer=\"points\"}")
 }

@@ -6,16 +6,22 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/loyaltybus/loyaltybus/pkg/bus"
 	"github.com/loyaltybus/loyaltybus/pkg/config"
 	"github.com/loyaltybus/loyaltybus/pkg/logging"
 	"github.com/loyaltybus/loyaltybus/pkg/natsembed"
+	"github.com/loyaltybus/loyaltybus/pkg/telemetry"
 )
 
 // serve runs the selected services until ctx ends.
@@ -72,7 +78,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	v := &vendors{ctx: ctx, s: &s, log: log}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := telemetry.NewMetrics(reg)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	tp, shutdownTracing, err := telemetry.NewTracerProvider(ctx, telemetry.TracingConfig{Endpoint: s.OTLPEndpoint})
+	if err != nil {
+		return fmt.Errorf("LOYALTY_OTLP_ENDPOINT: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = shutdownTracing(sctx)
+	}()
+
+	v := &vendors{ctx: ctx, s: &s, log: log, metrics: metrics, tracer: tp}
 	defer v.close()
 	var svcs []*bus.Service
 	for _, c := range selected {
@@ -83,6 +105,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		svc, err := bus.New(js, bus.Config{
 			Name: c.name, Concurrency: s.Concurrency, MaxAttempts: s.MaxAttempts, AckWait: s.AckWait,
 			OutputMode: mode, Topology: topo, SkipProvision: true, Logger: log,
+			Observer: metrics, TracerProvider: tp,
 		})
 		if err != nil {
 			return err
@@ -93,6 +116,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 		}
 		svcs = append(svcs, svc)
+	}
+
+	if s.HTTPAddr != "" {
+		sources := make([]telemetry.ConsumerSource, len(svcs))
+		checks := []telemetry.Check{{Name: "nats", Check: func() error {
+			if st := nc.Status(); st != nats.CONNECTED {
+				return fmt.Errorf("NATS connection %s", st)
+			}
+			return nil
+		}}}
+		for i, svc := range svcs {
+			sources[i] = svc
+			checks = append(checks, telemetry.Check{Name: svc.Name(), Check: svc.Healthy})
+		}
+		if err := telemetry.RegisterLag(reg, sources...); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		stopHTTP, err := serveHTTP(s.HTTPAddr, telemetry.Handler(reg, checks...), log)
+		if err != nil {
+			return fmt.Errorf("LOYALTY_HTTP_ADDR: %w", err)
+		}
+		defer stopHTTP()
 	}
 
 	// Run every service; the first to fail stops the others.
@@ -126,6 +171,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	return first
+}
+
+// serveHTTP serves h on addr until the returned stop is called.
+func serveHTTP(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("health and metrics server stopped", "err", err)
+		}
+	}()
+	log.Info("serving /healthz, /readyz and /metrics", "addr", l.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
 }
 
 func drain(errs chan error, n int) error {

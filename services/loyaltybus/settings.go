@@ -51,9 +51,10 @@ type settings struct {
 		PIN config.Secret `env:"PIN"`
 	} `envPrefix:"LOYALTY_SMARTX_"`
 
-	HTTPAddr  string `env:"LOYALTY_HTTP_ADDR" usage:"health, readiness and metrics address"`
-	LogFormat string `env:"LOYALTY_LOG_FORMAT" default:"text" usage:"text (tint) or json"`
-	LogLevel  string `env:"LOYALTY_LOG_LEVEL" default:"info" usage:"debug, info, warn or error"`
+	HTTPAddr     string `env:"LOYALTY_HTTP_ADDR" usage:"health (/healthz), readiness (/readyz) and Prometheus metrics (/metrics) address, e.g. :8080; unset: not served"`
+	OTLPEndpoint string `env:"LOYALTY_OTLP_ENDPOINT" usage:"OTLP/HTTP trace collector, e.g. http://otel-collector:4318; unset: spans are not recorded (trace context still propagates)"`
+	LogFormat    string `env:"LOYALTY_LOG_FORMAT" default:"text" usage:"text (tint) or json"`
+	LogLevel     string `env:"LOYALTY_LOG_LEVEL" default:"info" usage:"debug, info, warn or error"`
 }
 
 func printSettings(w io.Writer) error {

@@ -10,17 +10,22 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/loyaltybus/loyaltybus/adapters/shuyun"
 	"github.com/loyaltybus/loyaltybus/adapters/shuyun/shuyuntest"
+	"github.com/loyaltybus/loyaltybus/pkg/telemetry"
 )
 
 // vendors builds each vendor client once, on first use, from the settings;
 // a vendor without a configured URL gets its built-in simulator, served on
 // a loopback port and announced loudly in the log.
 type vendors struct {
-	ctx context.Context
-	s   *settings
-	log *slog.Logger
+	ctx     context.Context
+	s       *settings
+	log     *slog.Logger
+	metrics *telemetry.Metrics
+	tracer  trace.TracerProvider
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -36,6 +41,7 @@ func (v *vendors) shuyun() (*shuyun.Client, error) {
 	cfg := shuyun.Config{
 		BaseURL: v.s.Shuyun.URL, ClientID: v.s.Shuyun.ClientID,
 		ClientSecret: v.s.Shuyun.ClientSecret.Reveal(), Timeout: v.s.Shuyun.Timeout,
+		HTTPClient: v.httpClient("shuyun"),
 	}
 	if cfg.BaseURL == "" {
 		sim := shuyuntest.NewSimulator(shuyuntest.Options{})
@@ -51,6 +57,12 @@ func (v *vendors) shuyun() (*shuyun.Client, error) {
 	}
 	v.shuyunC = c
 	return c, nil
+}
+
+// httpClient is the HTTP client of one vendor: its calls are measured,
+// traced and carry the command's traceparent.
+func (v *vendors) httpClient(vendor string) *http.Client {
+	return &http.Client{Transport: &telemetry.Transport{Vendor: vendor, Metrics: v.metrics, TracerProvider: v.tracer}}
 }
 
 // serveSimulator serves h on a free loopback port until close.
