@@ -133,6 +133,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err := telemetry.RegisterLag(reg, sources...); err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
+		stopWatch, err := telemetry.WatchQuorum(nc, reg)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		defer stopWatch()
 		stopHTTP, err := serveHTTP(s.HTTPAddr, telemetry.Handler(reg, checks...), log)
 		if err != nil {
 			return fmt.Errorf("LOYALTY_HTTP_ADDR: %w", err)
