@@ -14,6 +14,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Outcome labels used in logs and the result.
@@ -382,7 +384,15 @@ func truncate(s string, n int) string {
 
 // publish sends outputs asynchronously and waits for every ack, so the
 // outputs of one command cost one round trip rather than one each.
-func (s *Service) publish(ctx context.Context, outs []storedMsg, onlyResult bool) error {
+func (s *Service) publish(ctx context.Context, outs []storedMsg, onlyResult bool) (err error) {
+	ctx, span := s.tracer.Start(ctx, "loyaltybus publish", trace.WithSpanKind(trace.SpanKindProducer))
+	defer func() {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}()
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.AckWait)
 	defer cancel()
 	var errs []error

@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/loyaltybus/loyaltybus/pkg/bus"
 	"github.com/loyaltybus/loyaltybus/pkg/bus/bustest"
@@ -195,4 +197,42 @@ func TestReadyzReportsFailingChecks(t *testing.T) {
 	ready = true
 	mu.Unlock()
 	assert.Equal(t, http.StatusOK, get("/readyz"))
+}
+
+func TestSpansForReceiveVendorCallAndPublish(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	v := &vendor{seen: map[string]int{}, traceparent: map[string]string{}}
+	vs := httptest.NewServer(v)
+	t.Cleanup(vs.Close)
+	client := &http.Client{Transport: &telemetry.Transport{Vendor: "acme", TracerProvider: tp}}
+	srv := bustest.NewServer(t)
+	_, js := bustest.Connect(t, srv.ClientURL())
+	require.NoError(t, bus.Provision(t.Context(), js, bus.Topology{}))
+	bustest.Start(t, srv.ClientURL(), bus.Config{Name: "calls", SkipProvision: true, TracerProvider: tp},
+		bus.Route{Type: typeCall, Subject: subjectCall, Schema: []byte(`{"type":"object"}`), Handler: callHandler(client, vs.URL)})
+
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	ev := bustest.Command(t, "spanned", typeCall, map[string]any{})
+	ev.SetExtension("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	bustest.Publish(t, js, subjectCall, ev, bus.Binary)
+	res := bustest.WaitMessages(t, js, "LOYALTY_RESULTS", "loyalty.result.>", 1)[0]
+
+	var spans map[string]sdktrace.ReadOnlySpan
+	require.Eventually(t, func() bool {
+		spans = map[string]sdktrace.ReadOnlySpan{}
+		for _, s := range rec.Ended() {
+			spans[s.Name()] = s
+		}
+		return len(spans) >= 3
+	}, 5*time.Second, 5*time.Millisecond)
+	receive, call, publish := spans["loyaltybus receive "+typeCall], spans["acme spanned"], spans["loyaltybus publish"]
+	require.NotNil(t, receive)
+	require.NotNil(t, call)
+	require.NotNil(t, publish)
+	assert.Equal(t, traceID, receive.SpanContext().TraceID().String(), "the receive span continues the command's trace")
+	assert.Equal(t, receive.SpanContext().SpanID(), call.Parent().SpanID())
+	assert.Equal(t, receive.SpanContext().SpanID(), publish.Parent().SpanID())
+	assert.Contains(t, res.Ext("traceparent"), receive.SpanContext().SpanID().String(), "outputs name the receive span as parent")
 }
