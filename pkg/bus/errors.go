@@ -86,13 +86,32 @@ func classify(err error) class {
 	return classTransient
 }
 
-// retryAfter returns the vendor's hint for the next attempt, if any.
+// retryAfter returns the longest hint for the next attempt anywhere in the
+// error's chain: an adapter's transport error may wrap a limiter's or
+// breaker's error that knows better than the adapter itself.
 func retryAfter(err error) time.Duration {
-	var h retryHinter
-	if errors.As(err, &h) {
-		return h.RetryAfter()
+	var longest time.Duration
+	var walk func(error)
+	walk = func(e error) {
+		for e != nil {
+			if h, ok := e.(retryHinter); ok && h.RetryAfter() > longest {
+				longest = h.RetryAfter()
+			}
+			switch u := e.(type) {
+			case interface{ Unwrap() []error }:
+				for _, inner := range u.Unwrap() {
+					walk(inner)
+				}
+				return
+			case interface{ Unwrap() error }:
+				e = u.Unwrap()
+			default:
+				return
+			}
+		}
 	}
-	return 0
+	walk(err)
+	return longest
 }
 
 // vendorOf extracts the vendor's answer from err, if an adapter supplied one.

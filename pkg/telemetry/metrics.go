@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/loyaltybus/loyaltybus/pkg/bus"
+	"github.com/loyaltybus/loyaltybus/pkg/resilience"
 )
 
 // Metrics holds the Prometheus collectors of a process. It implements
@@ -24,9 +25,15 @@ type Metrics struct {
 	held           *prometheus.GaugeVec
 	vendorDuration *prometheus.HistogramVec
 	vendorErrors   *prometheus.CounterVec
+	breaker        *prometheus.GaugeVec
+	limiterWait    *prometheus.HistogramVec
+	throttled      *prometheus.CounterVec
 }
 
-var _ bus.Observer = (*Metrics)(nil)
+var (
+	_ bus.Observer        = (*Metrics)(nil)
+	_ resilience.Observer = (*Metrics)(nil)
+)
 
 // NewMetrics creates the collectors and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
@@ -75,8 +82,21 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "loyaltybus_vendor_errors_total",
 			Help: "Vendor errors by vendor, class (transport, http, business) and vendor code.",
 		}, []string{"vendor", "class", "code"}),
+		breaker: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "loyaltybus_breaker_state",
+			Help: "Circuit breaker state per vendor endpoint: 0 closed, 1 half-open, 2 open.",
+		}, []string{"vendor", "endpoint"}),
+		limiterWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "loyaltybus_limiter_wait_seconds",
+			Help:    "Time vendor calls waited in place for the rate or concurrency limit.",
+			Buckets: latency,
+		}, []string{"vendor"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loyaltybus_limiter_throttled_total",
+			Help: "Vendor calls handed back for later because the limit would have made them wait too long.",
+		}, []string{"vendor"}),
 	}
-	for _, c := range []prometheus.Collector{m.deliveries, m.settled, m.attempts, m.redeliveries, m.dlq, m.idemHits, m.handler, m.held, m.vendorDuration, m.vendorErrors} {
+	for _, c := range []prometheus.Collector{m.deliveries, m.settled, m.attempts, m.redeliveries, m.dlq, m.idemHits, m.handler, m.held, m.vendorDuration, m.vendorErrors, m.breaker, m.limiterWait, m.throttled} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -173,4 +193,18 @@ func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.ackPending, prometheus.GaugeValue, float64(info.NumAckPending), s.Name())
 		ch <- prometheus.MustNewConstMetric(c.redeliv, prometheus.GaugeValue, float64(info.NumRedelivered), s.Name())
 	}
+}
+
+// BreakerState records a circuit's state (resilience.Observer).
+func (m *Metrics) BreakerState(vendor, endpoint string, state int) {
+	m.breaker.WithLabelValues(vendor, endpoint).Set(float64(state))
+}
+
+// LimiterWait records a wait for the vendor's limits (resilience.Observer).
+func (m *Metrics) LimiterWait(vendor string, d time.Duration, throttled bool) {
+	if throttled {
+		m.throttled.WithLabelValues(vendor).Inc()
+		return
+	}
+	m.limiterWait.WithLabelValues(vendor).Observe(d.Seconds())
 }

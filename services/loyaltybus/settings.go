@@ -34,27 +34,40 @@ type settings struct {
 		ClientID     string        `env:"CLIENT_ID"`
 		ClientSecret config.Secret `env:"CLIENT_SECRET"`
 		Timeout      time.Duration `env:"TIMEOUT" default:"10s"`
+		Limits       vendorLimits
 	} `envPrefix:"LOYALTY_SHUYUN_"`
 	Pospal struct {
 		URL    string        `env:"URL" usage:"base URL (https://areaN-win.pospal.cn:443); unset: built-in simulator"`
 		AppID  string        `env:"APP_ID"`
 		AppKey config.Secret `env:"APP_KEY"`
+		Limits vendorLimits
 	} `envPrefix:"LOYALTY_POSPAL_"`
 	Wixtar struct {
 		URL          string        `env:"URL" usage:"API base URL; unset: built-in simulator"`
 		TokenURL     string        `env:"TOKEN_URL"`
 		ClientID     string        `env:"CLIENT_ID"`
 		ClientSecret config.Secret `env:"CLIENT_SECRET"`
+		Limits       vendorLimits
 	} `envPrefix:"LOYALTY_WIXTAR_"`
 	SmartX struct {
-		URL string        `env:"URL" usage:"cash register base URL; unset: built-in simulator"`
-		PIN config.Secret `env:"PIN"`
+		URL    string        `env:"URL" usage:"cash register base URL; unset: built-in simulator"`
+		PIN    config.Secret `env:"PIN"`
+		Limits vendorLimits
 	} `envPrefix:"LOYALTY_SMARTX_"`
 
 	HTTPAddr     string `env:"LOYALTY_HTTP_ADDR" usage:"health (/healthz), readiness (/readyz) and Prometheus metrics (/metrics) address, e.g. :8080; unset: not served"`
 	OTLPEndpoint string `env:"LOYALTY_OTLP_ENDPOINT" usage:"OTLP/HTTP trace collector, e.g. http://otel-collector:4318; unset: spans are not recorded (trace context still propagates)"`
 	LogFormat    string `env:"LOYALTY_LOG_FORMAT" default:"text" usage:"text (tint) or json"`
 	LogLevel     string `env:"LOYALTY_LOG_LEVEL" default:"info" usage:"debug, info, warn or error"`
+}
+
+// vendorLimits protect a vendor (pkg/resilience); they are read under the
+// vendor's prefix, e.g. LOYALTY_SHUYUN_RATE.
+type vendorLimits struct {
+	Rate          float64       `env:"RATE" default:"0" usage:"requests per second to the vendor (0: unlimited)"`
+	Burst         int           `env:"BURST" default:"0" usage:"requests allowed at once above the rate (0: the rate)"`
+	MaxConcurrent int           `env:"MAX_CONCURRENT" default:"0" usage:"vendor calls in flight (0: unlimited)"`
+	BreakerOpen   time.Duration `env:"BREAKER_OPEN_FOR" default:"30s" usage:"how long a tripped circuit stays open before a probe"`
 }
 
 func printSettings(w io.Writer) error {

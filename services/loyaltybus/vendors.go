@@ -14,6 +14,7 @@ import (
 
 	"github.com/loyaltybus/loyaltybus/adapters/shuyun"
 	"github.com/loyaltybus/loyaltybus/adapters/shuyun/shuyuntest"
+	"github.com/loyaltybus/loyaltybus/pkg/resilience"
 	"github.com/loyaltybus/loyaltybus/pkg/telemetry"
 )
 
@@ -41,7 +42,7 @@ func (v *vendors) shuyun() (*shuyun.Client, error) {
 	cfg := shuyun.Config{
 		BaseURL: v.s.Shuyun.URL, ClientID: v.s.Shuyun.ClientID,
 		ClientSecret: v.s.Shuyun.ClientSecret.Reveal(), Timeout: v.s.Shuyun.Timeout,
-		HTTPClient: v.httpClient("shuyun"),
+		HTTPClient: v.httpClient("shuyun", v.s.Shuyun.Limits),
 	}
 	if cfg.BaseURL == "" {
 		sim := shuyuntest.NewSimulator(shuyuntest.Options{})
@@ -59,10 +60,16 @@ func (v *vendors) shuyun() (*shuyun.Client, error) {
 	return c, nil
 }
 
-// httpClient is the HTTP client of one vendor: its calls are measured,
-// traced and carry the command's traceparent.
-func (v *vendors) httpClient(vendor string) *http.Client {
-	return &http.Client{Transport: &telemetry.Transport{Vendor: vendor, Metrics: v.metrics, TracerProvider: v.tracer}}
+// httpClient is the HTTP client of one vendor: calls respect the vendor's
+// limits and circuit breaker, and those made are measured, traced and carry
+// the command's traceparent.
+func (v *vendors) httpClient(vendor string, l vendorLimits) *http.Client {
+	return &http.Client{Transport: resilience.New(resilience.Config{
+		Vendor: vendor, Rate: l.Rate, Burst: l.Burst, MaxConcurrent: l.MaxConcurrent,
+		Breaker:  resilience.BreakerConfig{OpenFor: l.BreakerOpen},
+		Observer: v.metrics,
+		Next:     &telemetry.Transport{Vendor: vendor, Metrics: v.metrics, TracerProvider: v.tracer},
+	})}
 }
 
 // serveSimulator serves h on a free loopback port until close.

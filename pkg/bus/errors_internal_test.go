@@ -1,0 +1,39 @@
+package bus
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+type hint time.Duration
+
+func (h hint) Error() string             { return "hint" }
+func (h hint) RetryAfter() time.Duration { return time.Duration(h) }
+
+type wrapper struct{ err error }
+
+func (w wrapper) Error() string             { return "wrapper: " + w.err.Error() }
+func (w wrapper) Unwrap() error             { return w.err }
+func (w wrapper) RetryAfter() time.Duration { return 0 }
+
+func TestRetryAfterTakesTheLongestHintInTheChain(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want time.Duration
+	}{
+		{"none", errors.New("x"), 0},
+		{"direct", hint(time.Second), time.Second},
+		{"wrapped by an adapter without a hint", fmt.Errorf("call: %w", wrapper{hint(3 * time.Second)}), 3 * time.Second},
+		{"joined", errors.Join(hint(time.Second), hint(2*time.Second)), 2 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := retryAfter(tt.err); got != tt.want {
+				t.Errorf("retryAfter = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
