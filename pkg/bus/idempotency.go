@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -106,6 +108,19 @@ func (s *idemStore) put(ctx context.Context, id string, r *record, rev uint64) (
 		return 0, fmt.Errorf("write idempotency record %s: %w", id, err)
 	}
 	return n, nil
+}
+
+// msg is the record written at revision rev as a message to publish with
+// other outputs: the KV subject with the expected last revision (0: create).
+func (s *idemStore) msg(id string, r *record, rev uint64) (*nats.Msg, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode idempotency record %s: %w", id, err)
+	}
+	m := nats.NewMsg("$KV." + IdempotencyBucket + "." + kvKey(id))
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(rev, 10))
+	m.Data = b
+	return m, nil
 }
 
 func isWrongLastSeq(err error) bool {

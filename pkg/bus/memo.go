@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -49,6 +50,21 @@ func (m *memoStore) get(ctx context.Context, k string) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("read memo %s: %w", k, err)
 	}
 	return e.Value(), true, nil
+}
+
+// msgs are memo writes as messages to publish with a command's outputs.
+func (m *memoStore) msgs(writes []MemoWrite) []*nats.Msg {
+	out := make([]*nats.Msg, 0, len(writes))
+	for _, w := range writes {
+		msg := nats.NewMsg("$KV." + MemoBucket + "." + m.key(w.Key))
+		if w.Delete {
+			msg.Header.Set("KV-Operation", "DEL")
+		} else {
+			msg.Data = w.Value
+		}
+		out = append(out, msg)
+	}
+	return out
 }
 
 func (m *memoStore) apply(ctx context.Context, writes []MemoWrite) error {

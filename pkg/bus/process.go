@@ -56,64 +56,26 @@ func (s *Service) process(ctx context.Context, j *job) time.Time {
 		rej := &RejectionError{Field: "id", Rule: "must be 1-64 characters of A-Z a-z 0-9 . _ : -"}
 		rec := &record{State: stateRejected, Attempts: 0}
 		rec.Outputs = s.outputs(j, rec, nil, rej, start)
-		s.settle(ctx, j, rec, start, rej, false)
+		s.settle(ctx, j, rec, noRecord, start, rej)
 		return time.Time{}
 	}
 	rejection := s.checkCommand(j)
-	hash := payloadHash(j.ev.Type(), j.msg.Subject(), j.ev.Data())
-
-	rec, rev, err := s.idem.get(ctx, id)
-	if err != nil {
-		return s.retryInfra(j, err, start)
-	}
-	if rec != nil {
-		reattempt := j.replay && (rec.State == stateFailed || rec.State == stateRejected) && rec.Seq != j.seq()
-		switch {
-		case reattempt:
-		case rec.Hash != hash:
-			s.conflict(ctx, j, rec, start)
-			return time.Time{}
-		case rec.settled():
-			s.republish(ctx, j, rec, start)
-			return time.Time{}
-		case rec.Seq != j.seq() && start.UnixMilli() < rec.Lease:
-			// Another message of this id holds a live claim; look again later.
-			wait := time.UnixMilli(rec.Lease).Sub(start)
-			s.logOutcome(ctx, j, outcomeDeferred, 0, start, nil)
-			s.deferJob(j, wait)
-			return time.Time{}
-		}
-	}
-
-	next := &record{State: stateClaimed, Hash: hash, Seq: j.seq(), Attempts: 1, GenAttempts: 1}
-	if rec != nil {
-		next.Attempts = rec.Attempts + 1
-		next.Gen = rec.Gen
-		next.GenAttempts = rec.GenAttempts + 1
-		if rec.settled() { // operator replay of a failed or rejected command
-			next.Gen = rec.Gen + 1
-			next.GenAttempts = 1
-		}
+	next, rev, ok := s.admit(ctx, j, rejection, start)
+	if !ok {
+		return time.Time{}
 	}
 	if rejection != nil {
 		next.State = stateRejected
+		next.Lease = 0
 		next.Outputs = s.outputs(j, next, nil, rejection, start)
-		if _, err := s.idem.put(ctx, id, next, rev); err != nil {
-			return s.retryInfra(j, err, start)
-		}
-		s.settle(ctx, j, next, start, rejection, false)
+		s.settle(ctx, j, next, rev, start, rejection)
 		return time.Time{}
-	}
-	next.Lease = leaseUntil(start, s.cfg.HandlerTimeout+s.cfg.AckWait)
-	rev, err = s.idem.put(ctx, id, next, rev)
-	if err != nil {
-		return s.retryInfra(j, err, start)
 	}
 
 	out, herr := s.call(ctx, j, next)
 	now := s.cfg.Now()
 	if herr != nil && isShutdown(ctx, herr) {
-		// Stopping: leave the claim to the redelivery of this same message.
+		// Stopping: leave the command to the redelivery of this same message.
 		s.logOutcome(ctx, j, outcomeInterrupted, next.Attempts, start, herr)
 		s.handBack(j)
 		return time.Time{}
@@ -123,10 +85,11 @@ func (s *Service) process(ctx context.Context, j *job) time.Time {
 		if hint := retryAfter(herr); hint > delay {
 			delay = hint
 		}
-		// Keep other messages of this id away until the retry has run.
+		// Count the attempt, and keep other messages of this id away until
+		// the retry has run.
 		next.Lease = leaseUntil(now, delay+s.cfg.HandlerTimeout+s.cfg.AckWait)
 		if _, err := s.idem.put(ctx, id, next, rev); err != nil && !errors.Is(err, errLostRace) {
-			s.log.Warn("extend claim", "event_id", id, "err", err)
+			s.log.Warn("record attempt", "event_id", id, "err", err)
 		}
 		s.logOutcome(ctx, j, outcomeRetry, next.Attempts, start, herr, slog.Duration("retry_in", delay))
 		_ = j.msg.NakWithDelay(delay)
@@ -146,13 +109,77 @@ func (s *Service) process(ctx context.Context, j *job) time.Time {
 	if herr == nil {
 		next.Memo = out.Memo
 	}
-	if _, err := s.idem.put(ctx, id, next, rev); err != nil {
-		// The outcome is not durable: redelivery repeats the call with the
-		// same token, which the vendor answers as already done.
-		return s.retryInfra(j, err, start)
-	}
-	s.settle(ctx, j, next, start, herr, false)
+	s.settle(ctx, j, next, rev, start, herr)
 	return time.Time{}
+}
+
+// admit decides from the idempotency record whether this delivery runs the
+// handler, and returns the record it will settle at revision rev (0: not
+// stored yet). Routes whose vendor de-duplicates on the token are not
+// claimed before the call: a repeated call is harmless, so one read before
+// and one write after suffice. Other routes claim the id first, so a second
+// message of the same id waits instead of calling the vendor again.
+func (s *Service) admit(ctx context.Context, j *job, rejection *RejectionError, start time.Time) (next *record, rev uint64, ok bool) {
+	id := j.ev.ID()
+	hash := payloadHash(j.ev.Type(), j.msg.Subject(), j.ev.Data())
+	next = &record{State: stateClaimed, Hash: hash, Seq: j.seq(), Attempts: 1, GenAttempts: 1}
+	claim := rejection == nil && (j.route == nil || !j.route.VendorIdempotent)
+	if claim {
+		next.Lease = leaseUntil(start, s.cfg.HandlerTimeout+s.cfg.AckWait)
+		rev, err := s.idem.put(ctx, id, next, 0)
+		if err == nil {
+			return next, rev, true
+		}
+		if !errors.Is(err, errLostRace) {
+			s.retryInfra(j, err, start)
+			return nil, 0, false
+		}
+	}
+	rec, rev, err := s.idem.get(ctx, id)
+	if err != nil || (rec == nil && claim) {
+		if err == nil {
+			err = errLostRace // created and gone again: look once more later
+		}
+		s.retryInfra(j, err, start)
+		return nil, 0, false
+	}
+	if rec == nil {
+		// Unclaimed: a delivery after a crash before anything was recorded
+		// counts the earlier deliveries as attempts.
+		next.Attempts = max(1, int(numDelivered(j)))
+		next.GenAttempts = next.Attempts
+		return next, 0, true
+	}
+	reattempt := j.replay && (rec.State == stateFailed || rec.State == stateRejected) && rec.Seq != j.seq()
+	switch {
+	case reattempt:
+	case rec.Hash != hash:
+		s.conflict(ctx, j, rec, start)
+		return nil, 0, false
+	case rec.settled():
+		s.republish(ctx, j, rec, start)
+		return nil, 0, false
+	case rec.Seq != j.seq() && start.UnixMilli() < rec.Lease:
+		// Another message of this id holds a live claim; look again later.
+		s.logOutcome(ctx, j, outcomeDeferred, 0, start, nil)
+		s.deferJob(j, time.UnixMilli(rec.Lease).Sub(start))
+		return nil, 0, false
+	}
+	next.Attempts = rec.Attempts + 1
+	next.Gen = rec.Gen
+	next.GenAttempts = rec.GenAttempts + 1
+	if rec.settled() { // operator replay of a failed or rejected command
+		next.Gen = rec.Gen + 1
+		next.GenAttempts = 1
+	}
+	if claim {
+		next.Lease = leaseUntil(start, s.cfg.HandlerTimeout+s.cfg.AckWait)
+		if rev, err = s.idem.put(ctx, id, next, rev); err != nil {
+			s.retryInfra(j, err, start)
+			return nil, 0, false
+		}
+	}
+	return next, rev, true
 }
 
 // call runs the handler with a timeout and turns a panic into a permanent error.
@@ -237,34 +264,58 @@ func (s *Service) retryInfra(j *job, err error, start time.Time) time.Time {
 	return time.Time{}
 }
 
-// settle publishes the stored outputs and then acknowledges the message.
-// Outputs go first: a crash in between republishes the same ids, which the
-// output streams de-duplicate.
-func (s *Service) settle(ctx context.Context, j *job, rec *record, start time.Time, herr error, onlyResult bool) {
-	if err := s.memo.apply(ctx, rec.Memo); err != nil {
-		s.log.Warn("apply memo; command will be redelivered", "event_id", j.ev.ID(), "err", err)
+// noRecord tells settle not to store a record (an id unusable as a key).
+const noRecord = ^uint64(0)
+
+// settle stores the decided outcome and publishes its memo writes and outputs
+// in one pipelined batch, then acknowledges the message. Order across streams
+// does not matter for safety: if any write fails, the message is redelivered
+// and either finds the stored record (and republishes it) or decides again
+// with the same token; either way the outputs keep their deterministic ids.
+func (s *Service) settle(ctx context.Context, j *job, rec *record, rev uint64, start time.Time, herr error) {
+	var extra []*nats.Msg
+	if rev != noRecord {
+		m, err := s.idem.msg(j.ev.ID(), rec, rev)
+		if err != nil {
+			s.retryInfra(j, err, start)
+			return
+		}
+		extra = append(extra, m)
+	}
+	extra = append(extra, s.memo.msgs(rec.Memo)...)
+	err := s.publish(ctx, rec.Outputs, false, extra...)
+	if err != nil && !errors.Is(err, errLostRace) {
+		s.log.Warn("settle; command will be redelivered", "event_id", j.ev.ID(), "err", err)
 		s.deferJob(j, infraRetry)
 		return
 	}
-	if err := s.publish(ctx, rec.Outputs, onlyResult); err != nil {
-		s.log.Warn("publish outputs; command will be redelivered", "event_id", j.ev.ID(), "err", err)
-		s.deferJob(j, infraRetry)
+	if errors.Is(err, errLostRace) {
+		// Another message of this id settled first; its outputs carry the
+		// same ids as ours, so the streams hold one of each.
+		_ = j.msg.Ack()
+		s.release(j)
+		s.logOutcome(ctx, j, outcomeDuplicate, rec.Attempts, start, nil)
 		return
 	}
-	switch rec.State {
-	case stateSucceeded:
+	s.ack(ctx, j, rec.State, herr)
+	s.release(j)
+	s.logOutcome(ctx, j, rec.State, rec.Attempts, start, herr)
+}
+
+// ack acknowledges a settled message: succeeded commands are acked and the
+// ack confirmed, failed and rejected ones terminated with their reason.
+func (s *Service) ack(ctx context.Context, j *job, state string, herr error) {
+	if state == stateSucceeded {
 		if err := j.msg.DoubleAck(ctx); err != nil {
 			s.log.Warn("ack", "event_id", j.ev.ID(), "err", err)
 		}
-	default:
-		reason := rec.State
-		if herr != nil {
-			reason += ": " + herr.Error()
-		}
-		_ = j.msg.TermWithReason(truncate(reason, 256))
+		return
 	}
-	s.release(j)
-	s.logOutcome(ctx, j, rec.State, rec.Attempts, start, herr)
+	reason := state
+	if herr != nil {
+		reason += ": " + herr.Error()
+	}
+	_ = j.msg.TermWithReason(truncate(reason, 256))
 }
 
 // republish answers a command id seen again with its stored outcome. A
@@ -273,20 +324,17 @@ func (s *Service) settle(ctx context.Context, j *job, rec *record, start time.Ti
 // id gets the result only.
 func (s *Service) republish(ctx context.Context, j *job, rec *record, start time.Time) {
 	same := rec.Seq == j.seq()
+	var memo []*nats.Msg
 	if same {
-		if err := s.memo.apply(ctx, rec.Memo); err != nil {
-			s.log.Warn("apply memo; command will be redelivered", "event_id", j.ev.ID(), "err", err)
-			s.deferJob(j, infraRetry)
-			return
-		}
+		memo = s.memo.msgs(rec.Memo)
 	}
-	if err := s.publish(ctx, rec.Outputs, !same); err != nil {
+	if err := s.publish(ctx, rec.Outputs, !same, memo...); err != nil {
 		s.log.Warn("republish outputs; command will be redelivered", "event_id", j.ev.ID(), "err", err)
 		s.deferJob(j, infraRetry)
 		return
 	}
-	if same && rec.State != stateSucceeded {
-		_ = j.msg.TermWithReason(rec.State)
+	if same {
+		s.ack(ctx, j, rec.State, nil)
 	} else if err := j.msg.DoubleAck(ctx); err != nil {
 		s.log.Warn("ack", "event_id", j.ev.ID(), "err", err)
 	}
@@ -384,7 +432,7 @@ func truncate(s string, n int) string {
 
 // publish sends outputs asynchronously and waits for every ack, so the
 // outputs of one command cost one round trip rather than one each.
-func (s *Service) publish(ctx context.Context, outs []storedMsg, onlyResult bool) (err error) {
+func (s *Service) publish(ctx context.Context, outs []storedMsg, onlyResult bool, extra ...*nats.Msg) (err error) {
 	ctx, span := s.tracer.Start(ctx, "loyaltybus publish", trace.WithSpanKind(trace.SpanKindProducer))
 	defer func() {
 		if err != nil {
@@ -396,7 +444,15 @@ func (s *Service) publish(ctx context.Context, outs []storedMsg, onlyResult bool
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.AckWait)
 	defer cancel()
 	var errs []error
-	futs := make([]jetstream.PubAckFuture, 0, len(outs))
+	futs := make([]jetstream.PubAckFuture, 0, len(outs)+len(extra))
+	for _, m := range extra {
+		f, err := s.js.PublishMsgAsync(m)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("publish %s: %w", m.Subject, err))
+			continue
+		}
+		futs = append(futs, f)
+	}
 	for i := range outs {
 		o := &outs[i]
 		if onlyResult && !o.Result {
@@ -414,6 +470,9 @@ func (s *Service) publish(ctx context.Context, outs []storedMsg, onlyResult bool
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
+			if isWrongLastSeq(err) {
+				err = errLostRace
+			}
 			errs = append(errs, fmt.Errorf("publish %s: %w", f.Msg().Subject, err))
 		case <-ctx.Done():
 			errs = append(errs, fmt.Errorf("publish %s: %w", f.Msg().Subject, ctx.Err()))
