@@ -2,7 +2,8 @@
 // through a MuleSoft gateway (vendor doc 003, VENDOR-NOTES §4).
 //
 // It covers the write operations loyaltybus needs: points (change, freeze, unfreeze, deduct
-// frozen), coupons (grant and the seven state operations) and order save. Request and response
+// frozen), coupons (grant, the seven state operations and the coupon detail read that confirms
+// a state after an unanswered operation) and order save. Request and response
 // types use the vendor's JSON field names; optional fields are omitted when empty.
 //
 // # Idempotency

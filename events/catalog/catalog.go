@@ -5,13 +5,23 @@ package catalog
 
 import (
 	"github.com/loyaltybus/loyaltybus/events"
+	"github.com/loyaltybus/loyaltybus/events/cheques"
+	"github.com/loyaltybus/loyaltybus/events/coupon"
+	"github.com/loyaltybus/loyaltybus/events/order"
 	"github.com/loyaltybus/loyaltybus/events/points"
+	"github.com/loyaltybus/loyaltybus/events/tickets"
+	"github.com/loyaltybus/loyaltybus/events/usage"
 )
 
 // Commands returns every command of the contract.
 func Commands() []events.Command {
 	var out []events.Command
 	out = append(out, points.Commands()...)
+	out = append(out, coupon.Commands()...)
+	out = append(out, order.Commands()...)
+	out = append(out, cheques.Commands()...)
+	out = append(out, tickets.Commands()...)
+	out = append(out, usage.Commands()...)
 	return out
 }
 
@@ -19,6 +29,11 @@ func Commands() []events.Command {
 func Changes() []events.Change {
 	var out []events.Change
 	out = append(out, points.Changes()...)
+	out = append(out, coupon.Changes()...)
+	out = append(out, order.Changes()...)
+	out = append(out, cheques.Changes()...)
+	out = append(out, tickets.Changes()...)
+	out = append(out, usage.Changes()...)
 	return out
 }
 

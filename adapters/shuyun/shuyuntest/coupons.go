@@ -56,6 +56,30 @@ type CouponInstance struct {
 	State string
 	// GrantTime is when the coupon was granted.
 	GrantTime time.Time
+	// UseTime is when the coupon last became USED; zero if it never did.
+	UseTime time.Time
+}
+
+// AddCoupon adds (or replaces) a coupon as if it had been granted, e.g. the doc's example code
+// "96800081" in a given state. Empty fields take defaults: InstanceID a fresh id, State
+// GRANTED, GrantTime now.
+func (s *Simulator) AddCoupon(c CouponInstance) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.InstanceID == "" {
+		s.nextID++
+		c.InstanceID = strconv.FormatInt(s.nextID, 10)
+	}
+	if c.State == "" {
+		c.State = StateGranted
+	}
+	if c.GrantTime.IsZero() {
+		c.GrantTime = s.opts.Now()
+	}
+	if _, ok := s.coupons[c.CouponCode]; !ok {
+		s.couponOrder = append(s.couponOrder, c.CouponCode)
+	}
+	s.coupons[c.CouponCode] = &coupon{CouponInstance: c}
 }
 
 // Coupon returns the state of the coupon with code, and whether it exists.
@@ -224,6 +248,51 @@ func (s *Simulator) couponOperation(_ *http.Request, path string, body []byte) r
 		return refused(fmt.Sprintf(couponIllegalMsgPattern, c.State, path))
 	}
 	c.State = t.to
+	if t.to == StateUsed {
+		c.UseTime = s.opts.Now()
+	}
 	s.applied(opKey{path, c.CouponCode})
 	return jsonResponse(http.StatusOK, couponAnswer{Success: true})
+}
+
+// couponDetail handles GET /offer/coupon/detail?couponCode=…&memberType=…&channelType=…. It
+// answers the doc's flat example shape (not the instanceInfoData wrapper of its field table);
+// presetOrCustomField holds the grant's params. An unknown code answers HTTP 200
+// {"success":false,"msg":"券码不存在: <code>"} like the other coupon endpoints (the real
+// answer is not documented).
+func (s *Simulator) couponDetail(r *http.Request, path string, _ []byte) response {
+	q := r.URL.Query()
+	reason := checkFields([]fieldCheck{
+		{"couponCode", q.Get("couponCode"), true, 100},
+		{"memberType", q.Get("memberType"), true, 20},
+		{"channelType", q.Get("channelType"), true, 20},
+	})
+	if reason != "" {
+		return paramError(path, reason)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.coupons[q.Get("couponCode")]
+	if !ok {
+		return refused(couponUnknownMsgPrefix + q.Get("couponCode"))
+	}
+	type detail struct {
+		InstanceID          string          `json:"instanceId"`
+		Status              string          `json:"status"`
+		MemberID            string          `json:"memberId"`
+		ProjectID           string          `json:"projectId"`
+		CouponCode          string          `json:"couponCode"`
+		GrantTime           string          `json:"grantTime"`
+		UseTime             string          `json:"useTime,omitempty"`
+		PresetOrCustomField json.RawMessage `json:"presetOrCustomField,omitempty"`
+	}
+	d := detail{
+		InstanceID: c.InstanceID, Status: c.State, MemberID: c.MemberID, ProjectID: c.ProjectID,
+		CouponCode: c.CouponCode, GrantTime: c.GrantTime.In(chinaStandardTime).Format(s.opts.TimeLayout),
+		PresetOrCustomField: c.params,
+	}
+	if !c.UseTime.IsZero() {
+		d.UseTime = c.UseTime.In(chinaStandardTime).Format(s.opts.TimeLayout)
+	}
+	return jsonResponse(http.StatusOK, d)
 }

@@ -21,6 +21,9 @@
 //     GRANTED/VALID/FROZEN → EXPIRED (invalid), EXPIRED/GRANTED → VALID (effective); see
 //     transitions in coupons.go. An illegal transition or an unknown code answers HTTP 200
 //     {"success":false,"msg":"…"}.
+//   - GET /offer/coupon/detail?couponCode=…&memberType=…&channelType=… answers the coupon's
+//     instance (the doc's flat example shape), or success:false for an unknown code.
+//     AddCoupon seeds a coupon with a chosen code and state, e.g. the doc's "96800081".
 //   - POST /order/save upserts the Order object (flat, or wrapped as {"Order":{…}}) by orderId
 //     and orderType and answers 200 with an empty body (the doc shows no answer body).
 //
@@ -48,7 +51,7 @@
 //
 // description is documented as required but may be empty (loyaltybus commands make it
 // optional); idempotentMode is accepted with any value; effectTime is not scheduled (points are
-// available at once); the coupon detail, list and extension endpoints are not simulated.
+// available at once); the coupon list and extension endpoints are not simulated.
 //
 // # Recording and faults
 //
@@ -286,6 +289,8 @@ func (s *Simulator) route(r *http.Request, path string, body []byte) response {
 		ep = endpoint{http.MethodPost, s.grantCoupon}
 	case "/order/save":
 		ep = endpoint{http.MethodPost, s.saveOrder}
+	case "/offer/coupon/detail":
+		ep = endpoint{http.MethodGet, s.couponDetail}
 	default:
 		if _, ok := transitions[path]; ok {
 			ep = endpoint{http.MethodPost, s.couponOperation}

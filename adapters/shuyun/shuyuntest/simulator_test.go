@@ -132,6 +132,46 @@ func TestDocExamplesAreAccepted(t *testing.T) {
 	assert.Zero(t, frozen)
 }
 
+// TestDocCouponExamplesAreAccepted sends the doc's coupon operation examples, which all name
+// coupon "96800081", to a seeded coupon in the state each operation needs.
+func TestDocCouponExamplesAreAccepted(t *testing.T) {
+	tests := []struct {
+		name, path, fixture, from, want string
+	}{
+		{"use (7.8)", "/offer/coupon/use", "coupon_use.json", shuyuntest.StateValid, shuyuntest.StateUsed},
+		{"writeoff (7.4)", "/offer/coupon/writeoff", "coupon_writeoff.json", shuyuntest.StateFrozen, shuyuntest.StateUsed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := shuyuntest.NewServer(t)
+			srv.AddCoupon(shuyuntest.CouponInstance{CouponCode: "96800081", ProjectID: "1001", MemberID: "10001", State: tt.from})
+			a := send(t, srv.URL, "POST", tt.path, auth(srv), fixture(t, tt.fixture))
+			assert.Equal(t, http.StatusOK, a.status)
+			assert.JSONEq(t, `{"success":true,"msg":""}`, string(a.body))
+			state, ok := srv.Coupon("96800081")
+			require.True(t, ok)
+			assert.Equal(t, tt.want, state)
+
+			detail := send(t, srv.URL, "GET", "/offer/coupon/detail?couponCode=96800081&memberType=shuyun&channelType=KYLIN_GUIDE", auth(srv), nil)
+			assert.Equal(t, http.StatusOK, detail.status)
+			var d struct{ InstanceID, Status, CouponCode, MemberID, UseTime string }
+			require.NoError(t, json.Unmarshal(detail.body, &d))
+			assert.Equal(t, tt.want, d.Status)
+			assert.Equal(t, "96800081", d.CouponCode)
+			assert.Equal(t, "10001", d.MemberID)
+			assert.NotEmpty(t, d.InstanceID)
+			assert.NotEmpty(t, d.UseTime)
+		})
+	}
+	t.Run("detail needs its query parameters", func(t *testing.T) {
+		srv := shuyuntest.NewServer(t)
+		a := send(t, srv.URL, "GET", "/offer/coupon/detail?couponCode=96800081", auth(srv), nil)
+		assert.Equal(t, http.StatusBadRequest, a.status)
+		assert.Equal(t, shuyuntest.CodeParam, businessCode(t, a))
+		assert.Equal(t, http.StatusMethodNotAllowed, send(t, srv.URL, "POST", "/offer/coupon/detail", auth(srv), nil).status)
+	})
+}
+
 func TestPointsValidation(t *testing.T) {
 	srv := shuyuntest.NewServer(t)
 	valid := map[string]any{"memberId": "m1", "memberType": "shuyun", "channelType": "POS", "point": 5, "description": "d"}
