@@ -214,15 +214,21 @@ func (s *Service) newJob(m jetstream.Msg) *job {
 	return j
 }
 
-// dataField reads one top-level string field of a JSON object ("" if absent).
+// dataField reads one top-level string or number field of a JSON object as
+// text ("" if absent); numbers keep their exact digits (big uids).
 func dataField(data []byte, name string) string {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(data, &fields) != nil {
 		return ""
 	}
+	raw := fields[name]
 	var v string
-	if json.Unmarshal(fields[name], &v) != nil {
-		return ""
+	if json.Unmarshal(raw, &v) == nil {
+		return v
 	}
-	return v
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
 }

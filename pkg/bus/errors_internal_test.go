@@ -37,3 +37,20 @@ func TestRetryAfterTakesTheLongestHintInTheChain(t *testing.T) {
 		})
 	}
 }
+
+func TestDataFieldReadsStringsAndExactNumbers(t *testing.T) {
+	tests := []struct {
+		data, want string
+	}{
+		{`{"k":"m-1"}`, "m-1"},
+		{`{"k":832101480292933201}`, "832101480292933201"},
+		{`{"k":null}`, ""},
+		{`{"other":"x"}`, ""},
+		{`not json`, ""},
+	}
+	for _, tt := range tests {
+		if got := dataField([]byte(tt.data), "k"); got != tt.want {
+			t.Errorf("dataField(%s) = %q, want %q", tt.data, got, tt.want)
+		}
+	}
+}
