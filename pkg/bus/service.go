@@ -40,6 +40,15 @@ type Config struct {
 	// its context ends (default 20s); handlers still running are then
 	// cancelled and their commands left for redelivery.
 	ShutdownTimeout time.Duration
+	// Shared lets every replica of the service take commands at once. By
+	// default one replica at a time is pinned to the consumer (a JetStream
+	// pinned priority group) and the others stand by, so commands of a
+	// partition key settle in publish order across replicas too; a standby
+	// takes over within PinnedTTL of the active replica's death.
+	Shared bool
+	// PinnedTTL is how long the server keeps a silent replica pinned
+	// (default 10s).
+	PinnedTTL time.Duration
 	// Topology is provisioned at start unless SkipProvision is set.
 	Topology      Topology
 	SkipProvision bool
@@ -104,6 +113,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 20 * time.Second
+	}
+	if c.PinnedTTL <= 0 {
+		c.PinnedTTL = 10 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -312,6 +324,9 @@ func (s *Service) Handle(r Route) error {
 	return nil
 }
 
+// pinnedGroup is the priority group replicas of a service pull from.
+const pinnedGroup = "loyaltybus"
+
 // resultTypeOf maps loyalty.points.freeze.v1 to loyalty.points.freeze.result.v1.
 func resultTypeOf(t string) string {
 	for i := len(t) - 1; i >= 0; i-- {
@@ -391,7 +406,7 @@ func (s *Service) Run(ctx context.Context) error {
 	for subj := range s.routes {
 		subjects = append(subjects, subj)
 	}
-	cons, err := s.js.CreateOrUpdateConsumer(ctx, streamCommands, jetstream.ConsumerConfig{
+	cc := jetstream.ConsumerConfig{
 		Durable:        s.cfg.Name,
 		Description:    "loyaltybus service " + s.cfg.Name,
 		FilterSubjects: subjects,
@@ -402,7 +417,15 @@ func (s *Service) Run(ctx context.Context) error {
 		MaxDeliver:    -1,
 		MaxAckPending: 4 * s.cfg.Concurrency,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
+	}
+	consumeOpts := []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(2 * s.cfg.Concurrency)}
+	if !s.cfg.Shared {
+		cc.PriorityPolicy = jetstream.PriorityPolicyPinned
+		cc.PriorityGroups = []string{pinnedGroup}
+		cc.PinnedTTL = s.cfg.PinnedTTL
+		consumeOpts = append(consumeOpts, jetstream.PullPriorityGroup(pinnedGroup))
+	}
+	cons, err := s.js.CreateOrUpdateConsumer(ctx, streamCommands, cc)
 	if err != nil {
 		return fmt.Errorf("bind consumer %s: %w", s.cfg.Name, err)
 	}
@@ -415,11 +438,12 @@ func (s *Service) Run(ctx context.Context) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 
-	cc, err := cons.Consume(func(m jetstream.Msg) { s.dispatch(workCtx, m) },
-		jetstream.PullMaxMessages(2*s.cfg.Concurrency),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+	consumeOpts = append(consumeOpts, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if !errors.Is(err, jetstream.ErrPinIDMismatch) { // a standby replica's normal state
 			s.log.Warn("consume", "err", err)
-		}))
+		}
+	}))
+	consuming, err := cons.Consume(func(m jetstream.Msg) { s.dispatch(workCtx, m) }, consumeOpts...)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", s.cfg.Name, err)
 	}
@@ -432,7 +456,17 @@ func (s *Service) Run(ctx context.Context) error {
 	s.log.Info("service consuming", "subjects", subjects, "concurrency", s.cfg.Concurrency)
 
 	<-ctx.Done()
-	cc.Stop()
+	consuming.Stop()
+	if !s.cfg.Shared {
+		// Hand the pin to a standby now rather than after PinnedTTL.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		if st, err := s.js.Stream(uctx, streamCommands); err == nil {
+			if err := st.UnpinConsumer(uctx, s.cfg.Name, pinnedGroup); err != nil {
+				s.log.Debug("unpin consumer", "err", err)
+			}
+		}
+		cancel()
+	}
 	s.mu.Lock()
 	close(s.stop)
 	s.mu.Unlock()

@@ -327,7 +327,7 @@ func TestCrashBetweenVendorCallAndResult(t *testing.T) {
 	t.Cleanup(func() { close(hang) })
 	client, err := shuyun.New(shuyun.Config{BaseURL: vendor.URL, ClientID: shuyuntest.DefaultClientID, ClientSecret: shuyuntest.DefaultClientSecret})
 	require.NoError(t, err)
-	cfg := bus.Config{Name: points.Name, SkipProvision: true, AckWait: time.Second, ShutdownTimeout: 50 * time.Millisecond}
+	cfg := bus.Config{Name: points.Name, SkipProvision: true, AckWait: time.Second, ShutdownTimeout: 50 * time.Millisecond, PinnedTTL: 500 * time.Millisecond}
 
 	// The first instance runs on a connection the test can cut.
 	nc, err := nats.Connect(srv.ClientURL())
