@@ -3,8 +3,10 @@ module github.com/loyaltybus/loyaltybus/services
 go 1.26.0
 
 require (
+	github.com/cloudevents/sdk-go/v2 v2.16.2
 	github.com/google/uuid v1.6.0
 	github.com/loyaltybus/loyaltybus/adapters v0.0.0
+	github.com/loyaltybus/loyaltybus/client v0.0.0
 	github.com/loyaltybus/loyaltybus/events v0.0.0
 	github.com/loyaltybus/loyaltybus/pkg v0.0.0
 	github.com/nats-io/nats.go v1.55.0
@@ -19,7 +21,6 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/cloudevents/sdk-go/v2 v2.16.2 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
@@ -38,6 +39,7 @@ require (
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
+	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.47.0 // indirect
@@ -63,3 +65,5 @@ replace github.com/loyaltybus/loyaltybus/events => ../events
 replace github.com/loyaltybus/loyaltybus/pkg => ../pkg
 
 replace github.com/loyaltybus/loyaltybus/adapters => ../adapters
+
+replace github.com/loyaltybus/loyaltybus/client => ../client

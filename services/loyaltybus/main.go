@@ -18,7 +18,7 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "loyaltybus:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -30,6 +30,21 @@ Usage:
   loyaltybus services             list the services
   loyaltybus settings             list the settings (environment variables)
   loyaltybus help                 show this help
+
+Operator commands (against LOYALTY_NATS_URL, default nats://127.0.0.1:4222;
+each takes --json for scripts and -h for its flags):
+  loyaltybus publish TYPE --data JSON|@FILE [--wait]
+                                  publish a command, optionally wait for its result
+  loyaltybus events [--since 1h|RFC3339|seq:N] [--type T] [--follow]
+                                  print or follow change events and results
+  loyaltybus replay commands --since ... [--until ...] [--dry-run]
+                                  re-publish stored commands so failed ones are re-attempted
+  loyaltybus dlq list|show SEQ|redrive SEQ|redrive --all|purge SEQ
+                                  inspect and redrive dead letters
+  loyaltybus status               streams, consumers, dead letters, idempotency records
+
+Exit codes: 0 ok, 1 command failed or rejected (--wait), 2 usage error,
+3 timeout waiting for a result, 4 NATS or stream unavailable.
 
 Services: %s
 `
@@ -53,6 +68,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return printSettings(stdout)
 	case "run":
 		return serve(ctx, args, getenv, stdout, stderr)
+	case "publish":
+		return runPublish(ctx, args, getenv, stdout, stderr)
+	case "events":
+		return runEvents(ctx, args, getenv, stdout, stderr)
+	case "replay":
+		return runReplay(ctx, args, getenv, stdout, stderr)
+	case "dlq":
+		return runDLQ(ctx, args, getenv, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args, getenv, stdout, stderr)
 	}
 	if _, ok := component(cmd); ok { // "loyaltybus points" is "loyaltybus run points"
 		return serve(ctx, append([]string{cmd}, args...), getenv, stdout, stderr)

@@ -97,7 +97,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	v := &vendors{ctx: ctx, s: &s, log: log, metrics: metrics, tracer: tp}
 	defer v.close()
 	var svcs []*bus.Service
+	var others []runner // components that are not command services (the scheduler)
 	for _, c := range selected {
+		if c.run != nil {
+			r, err := c.run(js, v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			others = append(others, r)
+			continue
+		}
 		routes, err := c.routes(v)
 		if err != nil {
 			return fmt.Errorf("service %s: %w", c.name, err)
@@ -145,19 +154,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer stopHTTP()
 	}
 
-	// Run every service; the first to fail stops the others.
+	// Run every service (and the other components); the first to fail
+	// stops the others.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, len(svcs))
+	all := make([]runner, 0, len(svcs)+len(others))
 	for _, svc := range svcs {
-		go func() { errs <- svc.Run(ctx) }()
+		all = append(all, svc)
 	}
-	for _, svc := range svcs {
+	all = append(all, others...)
+	errs := make(chan error, len(all))
+	for _, r := range all {
+		go func() { errs <- r.Run(ctx) }()
+	}
+	for _, r := range all {
 		select {
-		case <-svc.Ready():
+		case <-r.Ready():
 		case err := <-errs:
 			cancel()
-			return errors.Join(err, drain(errs, len(svcs)-1))
+			return errors.Join(err, drain(errs, len(all)-1))
 		}
 	}
 	names := make([]string, len(selected))
@@ -169,7 +184,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		printQuickstart(stdout, url)
 	}
 	var first error
-	for range svcs {
+	for range all {
 		if err := <-errs; err != nil && first == nil {
 			first = err
 			cancel()

@@ -40,7 +40,10 @@ type settings struct {
 		URL    string        `env:"URL" usage:"base URL (https://areaN-win.pospal.cn:443); unset: built-in simulator"`
 		AppID  string        `env:"APP_ID"`
 		AppKey config.Secret `env:"APP_KEY"`
-		Limits vendorLimits
+		// DailyQuota is Pospal's call limit per appId and day; the client
+		// stops calling when it is used up and work waits for midnight.
+		DailyQuota int `env:"DAILY_QUOTA" default:"300" usage:"Pospal calls allowed per appId and day (midnight Asia/Shanghai)"`
+		Limits     vendorLimits
 	} `envPrefix:"LOYALTY_POSPAL_"`
 	Wixtar struct {
 		URL          string        `env:"URL" usage:"API base URL; unset: built-in simulator"`
@@ -53,7 +56,23 @@ type settings struct {
 		URL    string        `env:"URL" usage:"cash register base URL; unset: built-in simulator"`
 		PIN    config.Secret `env:"PIN"`
 		Limits vendorLimits
+		// RegistersFile lists several registers; LOYALTY_SMARTX_URL, when
+		// set too, is the register named "default".
+		RegistersFile string `env:"REGISTERS_FILE" usage:"JSON file listing cash registers as an array of {name, url, pin}; LOYALTY_SMARTX_URL, if also set, is the register named default"`
 	} `envPrefix:"LOYALTY_SMARTX_"`
+
+	// Schedule publishes fetch commands at intervals (services/schedule);
+	// every interval is off by default.
+	Schedule struct {
+		Cheques          time.Duration `env:"CHEQUES" usage:"publish cheques.fetch for every SmartX register at this interval, e.g. 1m; unset or 0: off"`
+		Tickets          time.Duration `env:"TICKETS" usage:"publish tickets.fetch for each customer of LOYALTY_SCHEDULE_TICKETS_CUSTOMERS at this interval (sliding window); unset or 0: off"`
+		TicketsCustomers []string      `env:"TICKETS_CUSTOMERS" usage:"Pospal customer uids for the tickets schedule, comma-separated"`
+		TicketsAllStores bool          `env:"TICKETS_ALL_STORES" default:"false" usage:"scheduled tickets.fetch read every store of the chain (queryAllStoreConsume)"`
+		Usage            time.Duration `env:"USAGE" usage:"publish points.usage.fetch at this interval (sliding window); unset or 0: off"`
+		UsageStoreID     string        `env:"USAGE_STORE_ID" usage:"store_id of the scheduled points.usage.fetch; unset: all stores"`
+		Overlap          time.Duration `env:"OVERLAP" default:"5m" usage:"how far each sliding window reaches back before the previous tick, for records that reach the vendor late"`
+		MaxCatchUp       int           `env:"MAX_CATCH_UP" default:"1000" usage:"most missed ticks published per schedule after downtime (older ones are logged as skipped)"`
+	} `envPrefix:"LOYALTY_SCHEDULE_"`
 
 	HTTPAddr     string `env:"LOYALTY_HTTP_ADDR" usage:"health (/healthz), readiness (/readyz) and Prometheus metrics (/metrics) address, e.g. :8080; unset: not served"`
 	OTLPEndpoint string `env:"LOYALTY_OTLP_ENDPOINT" usage:"OTLP/HTTP trace collector, e.g. http://otel-collector:4318; unset: spans are not recorded (trace context still propagates)"`

@@ -12,8 +12,12 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/loyaltybus/loyaltybus/adapters/pospal"
+	"github.com/loyaltybus/loyaltybus/adapters/pospal/pospaltest"
 	"github.com/loyaltybus/loyaltybus/adapters/shuyun"
 	"github.com/loyaltybus/loyaltybus/adapters/shuyun/shuyuntest"
+	"github.com/loyaltybus/loyaltybus/adapters/smartx"
+	"github.com/loyaltybus/loyaltybus/adapters/wixtar"
 	"github.com/loyaltybus/loyaltybus/pkg/resilience"
 	"github.com/loyaltybus/loyaltybus/pkg/telemetry"
 )
@@ -31,6 +35,11 @@ type vendors struct {
 	mu      sync.Mutex
 	servers []*http.Server
 	shuyunC *shuyun.Client
+	pospalC *pospal.Client
+	// Read-side vendors (readers.go).
+	wixtarC *wixtar.Client
+	smartxC map[string]*smartx.Client
+	closers []func() // simulators that run their own server
 }
 
 func (v *vendors) shuyun() (*shuyun.Client, error) {
@@ -57,6 +66,40 @@ func (v *vendors) shuyun() (*shuyun.Client, error) {
 		return nil, fmt.Errorf("shuyun client (LOYALTY_SHUYUN_*): %w", err)
 	}
 	v.shuyunC = c
+	return c, nil
+}
+
+// simPospalRule is the coupon rule (promotionCouponUid) the built-in Pospal
+// simulator knows, so coupon.grant with provider pospal works out of the box.
+const simPospalRule = 1001
+
+// pospal returns the one Pospal client of the process (coupons and feeds
+// share it): its daily call counter must see every call of the appId.
+func (v *vendors) pospal() (*pospal.Client, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.pospalC != nil {
+		return v.pospalC, nil
+	}
+	cfg := pospal.Config{
+		BaseURL: v.s.Pospal.URL, AppID: v.s.Pospal.AppID, AppKey: v.s.Pospal.AppKey.Reveal(),
+		DailyQuota: v.s.Pospal.DailyQuota, HTTPClient: v.httpClient("pospal", v.s.Pospal.Limits),
+	}
+	if cfg.BaseURL == "" {
+		sim := pospaltest.NewSimulator(pospaltest.Options{DailyQuota: cfg.DailyQuota})
+		sim.AddPromotion(simPospalRule, "loyaltybus simulator coupon")
+		url, err := v.serveSimulator("pospal", sim, nil)
+		if err != nil {
+			return nil, err
+		}
+		v.log.Warn("pospal simulator: coupon rule seeded", "promotionCouponUid", simPospalRule)
+		cfg.BaseURL, cfg.AppID, cfg.AppKey = url, pospaltest.DefaultAppID, pospaltest.DefaultAppKey
+	}
+	c, err := pospal.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pospal client (LOYALTY_POSPAL_*): %w", err)
+	}
+	v.pospalC = c
 	return c, nil
 }
 
@@ -101,5 +144,8 @@ func (v *vendors) close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = s.Shutdown(ctx)
 		cancel()
+	}
+	for _, c := range v.closers {
+		c()
 	}
 }
