@@ -52,7 +52,11 @@ type recorder struct {
 	waits  int
 }
 
-func (r *recorder) BreakerState(_, _ string, s int) { r.mu.Lock(); r.states = append(r.states, s); r.mu.Unlock() }
+func (r *recorder) BreakerState(_, _ string, s int) {
+	r.mu.Lock()
+	r.states = append(r.states, s)
+	r.mu.Unlock()
+}
 func (r *recorder) LimiterWait(string, time.Duration, bool) {
 	r.mu.Lock()
 	r.waits++
