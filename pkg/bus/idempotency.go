@@ -80,7 +80,7 @@ func (s *idemStore) get(ctx context.Context, id string) (*record, uint64, error)
 		return nil, 0, fmt.Errorf("read idempotency record %s: %w", id, err)
 	}
 	var r record
-	if err := json.Unmarshal(e.Value(), &r); err != nil {
+	if err := unmarshalRecord(e.Value(), &r); err != nil {
 		return nil, 0, fmt.Errorf("decode idempotency record %s: %w", id, err)
 	}
 	return &r, e.Revision(), nil
@@ -91,7 +91,7 @@ var errLostRace = errors.New("idempotency record changed concurrently")
 
 // put creates the record (rev 0) or updates it at revision rev.
 func (s *idemStore) put(ctx context.Context, id string, r *record, rev uint64) (uint64, error) {
-	b, err := json.Marshal(r)
+	b, err := marshalRecord(r)
 	if err != nil {
 		return 0, fmt.Errorf("encode idempotency record %s: %w", id, err)
 	}
@@ -113,7 +113,7 @@ func (s *idemStore) put(ctx context.Context, id string, r *record, rev uint64) (
 // msg is the record written at revision rev as a message to publish with
 // other outputs: the KV subject with the expected last revision (0: create).
 func (s *idemStore) msg(id string, r *record, rev uint64) (*nats.Msg, error) {
-	b, err := json.Marshal(r)
+	b, err := marshalRecord(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode idempotency record %s: %w", id, err)
 	}

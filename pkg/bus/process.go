@@ -458,7 +458,9 @@ func (s *Service) publish(ctx context.Context, outs []storedMsg, onlyResult bool
 		if onlyResult && !o.Result {
 			continue
 		}
-		m := &nats.Msg{Subject: o.Subject, Header: nats.Header(cloneHeader(o.Header)), Data: o.Data}
+		// The header maps are this publish's own: records are encoded
+		// before publishing and decoded afresh for republishing.
+		m := &nats.Msg{Subject: o.Subject, Header: nats.Header(o.Header), Data: o.Data}
 		f, err := s.js.PublishMsgAsync(m)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("publish %s: %w", o.Subject, err))
@@ -544,38 +546,83 @@ func (o *Outcome) changes() []Change {
 }
 
 // encodeOutput builds an output CloudEvent carrying the command's lineage.
+// It writes the binding directly rather than through an event.Event: this
+// runs for every output of every command, and the result decodes the same
+// (the codec tests and every end-to-end test read outputs with Decode).
 func (s *Service) encodeOutput(j *job, id, typ, subject string, data any, now time.Time) (storedMsg, error) {
-	ev := event.New()
-	ev.SetID(id)
-	ev.SetSource(s.source)
-	ev.SetType(typ)
-	ev.SetTime(now)
-	if sub := j.ev.Subject(); sub != "" {
-		ev.SetSubject(sub)
+	var payload []byte
+	switch d := data.(type) {
+	case json.RawMessage:
+		payload = d
+	case []byte:
+		payload = d
+	default:
+		b, err := json.Marshal(data)
+		if err != nil {
+			return storedMsg{}, fmt.Errorf("encode %s data: %w", typ, err)
+		}
+		payload = b
 	}
 	cmdID := j.ev.ID()
-	ev.SetExtension("causationid", cmdID)
-	corr, _ := j.ev.Extensions()["correlationid"].(string)
+	ext := j.ev.Extensions()
+	corr, _ := ext["correlationid"].(string)
 	if corr == "" {
 		corr = cmdID
 	}
-	ev.SetExtension("correlationid", corr)
-	if pk, _ := j.ev.Extensions()["partitionkey"].(string); pk != "" {
-		ev.SetExtension("partitionkey", pk)
-	} else if j.key != "" {
-		ev.SetExtension("partitionkey", j.key)
+	pk, _ := ext["partitionkey"].(string)
+	if pk == "" {
+		pk = j.key
 	}
-	if j.traceparent != "" {
-		ev.SetExtension("traceparent", j.traceparent)
+	attrs := outputAttrs{
+		SpecVersion: "1.0", ID: id, Source: s.source, Type: typ, Subject: j.ev.Subject(),
+		Time: now.UTC().Format(time.RFC3339Nano), DataContentType: "application/json",
+		CausationID: cmdID, CorrelationID: corr, PartitionKey: pk, Traceparent: j.traceparent,
 	}
-	if err := ev.SetData(event.ApplicationJSON, data); err != nil {
-		return storedMsg{}, err
+	if s.cfg.OutputMode == Structured {
+		attrs.Data = payload
+		b, err := json.Marshal(attrs)
+		if err != nil {
+			return storedMsg{}, fmt.Errorf("encode %s: %w", typ, err)
+		}
+		return storedMsg{Subject: subject, Data: b, Header: map[string][]string{
+			nats.MsgIdHdr: {id}, headerContentType: {contentTypeCEJSON}}}, nil
 	}
-	m, err := Encode(subject, &ev, s.cfg.OutputMode)
-	if err != nil {
-		return storedMsg{}, err
+	h := make(map[string][]string, 12)
+	h[nats.MsgIdHdr] = []string{id}
+	h[headerContentType] = []string{attrs.DataContentType}
+	set := func(name, v string) {
+		if v != "" {
+			h[headerPrefix+name] = []string{percentEncode(v)}
+		}
 	}
-	return storedMsg{Subject: subject, Header: m.Header, Data: m.Data}, nil
+	set("specversion", attrs.SpecVersion)
+	set("id", attrs.ID)
+	set("source", attrs.Source)
+	set("type", attrs.Type)
+	set("subject", attrs.Subject)
+	set("time", attrs.Time)
+	set("causationid", attrs.CausationID)
+	set("correlationid", attrs.CorrelationID)
+	set("partitionkey", attrs.PartitionKey)
+	set("traceparent", attrs.Traceparent)
+	return storedMsg{Subject: subject, Header: h, Data: payload}, nil
+}
+
+// outputAttrs are the attributes of an output event; in structured mode they
+// are the JSON event itself.
+type outputAttrs struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Subject         string          `json:"subject,omitempty"`
+	Time            string          `json:"time"`
+	DataContentType string          `json:"datacontenttype"`
+	CausationID     string          `json:"causationid"`
+	CorrelationID   string          `json:"correlationid"`
+	PartitionKey    string          `json:"partitionkey,omitempty"`
+	Traceparent     string          `json:"traceparent,omitempty"`
+	Data            json.RawMessage `json:"data,omitempty"`
 }
 
 // dlqCopy is the original message, headers and bytes, plus the reason headers.
