@@ -22,6 +22,20 @@ type job struct {
 	received  time.Time
 	// traceparent is carried by the command's outputs.
 	traceparent string
+	// data is the command data parsed once, for the partition key and the
+	// schema; dataErr says why it did not parse.
+	data    any
+	dataErr error
+	parsed  bool
+}
+
+// parsedData parses the command data on first use.
+func (j *job) parsedData() (any, error) {
+	if !j.parsed {
+		j.data, j.dataErr = parseData(j.ev.Data())
+		j.parsed = true
+	}
+	return j.data, j.dataErr
 }
 
 func (j *job) seq() uint64 {
@@ -209,26 +223,22 @@ func (s *Service) newJob(m jetstream.Msg) *job {
 		return j
 	}
 	if j.route != nil && j.route.PartitionKey != "" {
-		j.key = dataField(j.ev.Data(), j.route.PartitionKey)
+		if data, err := j.parsedData(); err == nil {
+			j.key = keyField(data, j.route.PartitionKey)
+		}
 	}
 	return j
 }
 
-// dataField reads one top-level string or number field of a JSON object as
+// keyField reads one top-level string or number field of parsed data as
 // text ("" if absent); numbers keep their exact digits (big uids).
-func dataField(data []byte, name string) string {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(data, &fields) != nil {
-		return ""
-	}
-	raw := fields[name]
-	var v string
-	if json.Unmarshal(raw, &v) == nil {
+func keyField(data any, name string) string {
+	obj, _ := data.(map[string]any)
+	switch v := obj[name].(type) {
+	case string:
 		return v
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
+	case json.Number:
+		return v.String()
 	}
 	return ""
 }

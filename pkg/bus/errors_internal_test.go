@@ -38,7 +38,7 @@ func TestRetryAfterTakesTheLongestHintInTheChain(t *testing.T) {
 	}
 }
 
-func TestDataFieldReadsStringsAndExactNumbers(t *testing.T) {
+func TestKeyFieldReadsStringsAndExactNumbers(t *testing.T) {
 	tests := []struct {
 		data, want string
 	}{
@@ -49,8 +49,9 @@ func TestDataFieldReadsStringsAndExactNumbers(t *testing.T) {
 		{`not json`, ""},
 	}
 	for _, tt := range tests {
-		if got := dataField([]byte(tt.data), "k"); got != tt.want {
-			t.Errorf("dataField(%s) = %q, want %q", tt.data, got, tt.want)
+		data, _ := parseData([]byte(tt.data))
+		if got := keyField(data, "k"); got != tt.want {
+			t.Errorf("keyField(%s) = %q, want %q", tt.data, got, tt.want)
 		}
 	}
 }

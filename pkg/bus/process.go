@@ -242,7 +242,11 @@ func (s *Service) checkCommand(j *job) *RejectionError {
 	if len(ev.Data()) == 0 {
 		return &RejectionError{Field: "data", Rule: "is required"}
 	}
-	if err := j.route.validator.validate(ev.Data()); err != nil {
+	data, err := j.parsedData()
+	if err == nil {
+		err = j.route.validator.validateInstance(data)
+	}
+	if err != nil {
 		var rej *RejectionError
 		if errors.As(err, &rej) {
 			return rej

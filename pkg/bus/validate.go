@@ -56,13 +56,28 @@ func compileSchema(name string, schema []byte) (*schemaValidator, error) {
 	return &schemaValidator{schema: s}, nil
 }
 
-// validate returns a *RejectionError naming the first failing field and rule.
-func (v *schemaValidator) validate(data []byte) error {
+// parseData reads command data the way the validator wants it (numbers kept
+// exact); the runtime parses it once for the partition key and validation.
+func parseData(data []byte) (any, error) {
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return &RejectionError{Field: "data", Rule: "must be a JSON document: " + err.Error()}
+		return nil, &RejectionError{Field: "data", Rule: "must be a JSON document: " + err.Error()}
 	}
-	err = v.schema.Validate(inst)
+	return inst, nil
+}
+
+// validate returns a *RejectionError naming the first failing field and rule.
+func (v *schemaValidator) validate(data []byte) error {
+	inst, err := parseData(data)
+	if err != nil {
+		return err
+	}
+	return v.validateInstance(inst)
+}
+
+// validateInstance validates data already parsed by parseData.
+func (v *schemaValidator) validateInstance(inst any) error {
+	err := v.schema.Validate(inst)
 	if err == nil {
 		return nil
 	}
