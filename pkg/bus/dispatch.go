@@ -27,6 +27,8 @@ type job struct {
 	data    any
 	dataErr error
 	parsed  bool
+	// vendor notes the vendor the handler called, for the log line.
+	vendor *vendorNote
 }
 
 // parsedData parses the command data on first use.

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -83,4 +84,33 @@ func (s *Service) startSpan(ctx context.Context, j *job) (context.Context, trace
 	traceContext.Inject(ctx, out)
 	j.traceparent = out.traceparent
 	return ctx, span
+}
+
+// vendorNote collects the vendors a handler called, for the outcome's log
+// line; an instrumented HTTP transport reports them with NoteVendor.
+type vendorNote struct {
+	mu   sync.Mutex
+	name string
+}
+
+type vendorNoteKey struct{}
+
+// NoteVendor records that the command running in ctx called vendor. Vendor
+// transports call it (pkg/telemetry does) so that the command's log line
+// names the vendor even on success; outside a command it does nothing.
+func NoteVendor(ctx context.Context, vendor string) {
+	if n, ok := ctx.Value(vendorNoteKey{}).(*vendorNote); ok {
+		n.mu.Lock()
+		n.name = vendor
+		n.mu.Unlock()
+	}
+}
+
+func (n *vendorNote) get() string {
+	if n == nil {
+		return ""
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.name
 }

@@ -186,6 +186,8 @@ func (s *Service) admit(ctx context.Context, j *job, rejection *RejectionError, 
 func (s *Service) call(ctx context.Context, j *job, rec *record) (out *Outcome, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.HandlerTimeout)
 	defer cancel()
+	j.vendor = &vendorNote{}
+	ctx = context.WithValue(ctx, vendorNoteKey{}, j.vendor)
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("handler panic", "event_id", j.ev.ID(), "panic", p, "stack", string(debug.Stack()))
@@ -409,6 +411,9 @@ func (s *Service) logOutcome(ctx context.Context, j *job, outcome string, attemp
 		if vendor = vendorOf(err); vendor != nil {
 			attrs = append(attrs, slog.String("vendor", vendor.Name), slog.String("vendor_code", vendor.Code))
 		}
+	}
+	if name := j.vendor.get(); vendor == nil && name != "" {
+		attrs = append(attrs, slog.String("vendor", name))
 	}
 	s.log.LogAttrs(ctx, level, "command "+outcome, append(attrs, extra...)...)
 	s.obs.Outcome(Observation{

@@ -409,3 +409,27 @@ func TestCrashMidCallRepeatsCallWithSameIDAndPublishesOneResult(t *testing.T) {
 		assert.Equal(t, 1, e.led.get(e.led.effects, "crash-1"))
 	})
 }
+
+// TestSlowHandlerIsKeptAliveNotRedelivered runs a handler for 2.5 ack
+// deadlines: in-progress acks keep the message, so it is called once.
+func TestSlowHandlerIsKeptAliveNotRedelivered(t *testing.T) {
+	e := newEnv(t, bus.Topology{})
+	e.led.block = make(chan struct{})
+	e.start(t, bus.Config{AckWait: 300 * time.Millisecond})
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "slow-1", typeDo, doData{MemberID: "m1"}), bus.Binary)
+	require.Eventually(t, func() bool { return e.led.get(e.led.calls, "slow-1") == 1 }, 5*time.Second, 5*time.Millisecond)
+	c, err := e.js.Consumer(t.Context(), "LOYALTY_COMMANDS", "test")
+	require.NoError(t, err)
+	// Hold the call for 2.5 ack deadlines, watching the consumer the while.
+	deadline := time.Now().Add(750 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		info, err := c.Info(t.Context())
+		require.NoError(t, err)
+		require.Zero(t, info.NumRedelivered, "the running command was redelivered")
+	}
+	close(e.led.block)
+	r := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 1)[0].Result(t)
+	assert.Equal(t, "succeeded", r.Status)
+	bustest.WaitIdle(t, e.js, "test")
+	assert.Equal(t, 1, e.led.get(e.led.calls, "slow-1"), "one call: no duplicate in flight")
+}

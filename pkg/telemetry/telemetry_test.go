@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -157,7 +158,8 @@ func TestTraceparentFlowsToVendorAndResult(t *testing.T) {
 	srv := bustest.NewServer(t)
 	_, js := bustest.Connect(t, srv.ClientURL())
 	require.NoError(t, bus.Provision(t.Context(), js, bus.Topology{}))
-	bustest.Start(t, srv.ClientURL(), bus.Config{Name: "calls", SkipProvision: true},
+	var logs lockedBuffer
+	bustest.Start(t, srv.ClientURL(), bus.Config{Name: "calls", SkipProvision: true, Logger: slog.New(slog.NewJSONHandler(&logs, nil))},
 		bus.Route{Type: typeCall, Subject: subjectCall, Schema: []byte(`{"type":"object"}`), Handler: callHandler(client, vs.URL)})
 
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -171,6 +173,25 @@ func TestTraceparentFlowsToVendorAndResult(t *testing.T) {
 	v.mu.Unlock()
 	assert.Contains(t, sent, traceID, "the vendor request carries the command's trace")
 	assert.Contains(t, res.Ext("traceparent"), traceID, "the result carries the command's trace")
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), `"outcome":"succeeded"`) }, 5*time.Second, 5*time.Millisecond)
+	assert.Contains(t, logs.String(), `"vendor":"acme"`, "the settled line names the vendor it called")
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestReadyzReportsFailingChecks(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/loyaltybus/loyaltybus/pkg/bus"
 )
 
 // Transport instruments vendor HTTP calls: a client span per request, the
@@ -46,6 +48,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("http.request.method", req.Method), attribute.String("loyaltybus.vendor", t.Vendor)))
 	defer span.End()
+	bus.NoteVendor(ctx, t.Vendor)
 	req = req.Clone(ctx)
 	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 	eventspoints "github.com/loyaltybus/loyaltybus/events/points"
 	"github.com/loyaltybus/loyaltybus/pkg/bus"
 	"github.com/loyaltybus/loyaltybus/pkg/bus/bustest"
+	"github.com/loyaltybus/loyaltybus/pkg/resilience"
+	"github.com/loyaltybus/loyaltybus/pkg/telemetry"
 	"github.com/loyaltybus/loyaltybus/services/points"
 )
 
@@ -361,4 +364,31 @@ func TestCrashBetweenVendorCallAndResult(t *testing.T) {
 	assert.Len(t, sim.Calls(shuyun.PathFreezePoints), 2, "the call was repeated with the same token")
 	assert.Equal(t, 1, bustest.Count(t, js, "LOYALTY_RESULTS", "loyalty.result.>"), "one result")
 	assert.Equal(t, 1, bustest.Count(t, js, "LOYALTY_EVENTS", "loyalty.event.>"))
+}
+
+// TestTraceparentReachesTheSimulator wires the Shuyun client as the binary
+// does (resilience and telemetry transports) and follows a command's trace
+// to the vendor request and the result.
+func TestTraceparentReachesTheSimulator(t *testing.T) {
+	h := newHarness(t, bus.Topology{})
+	client, err := shuyun.New(shuyun.Config{BaseURL: h.base, ClientID: shuyuntest.DefaultClientID, ClientSecret: shuyuntest.DefaultClientSecret,
+		HTTPClient: &http.Client{Transport: resilience.New(resilience.Config{Vendor: "shuyun", Next: &telemetry.Transport{Vendor: "shuyun"}})}})
+	require.NoError(t, err)
+	bustest.Start(t, h.url, bus.Config{Name: points.Name, SkipProvision: true}, points.New(client).Routes()...)
+
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	ev := bustest.Command(t, uuid.NewString(), eventspoints.TypeFreeze, freeze(3))
+	ev.SetExtension("traceparent", "00-"+traceID+"-b7ad6b7169203331-01")
+	bustest.Publish(t, h.js, eventspoints.SubjectFreeze, ev, bus.Binary)
+	res := h.result(t, "loyalty.result.points.freeze", 1)[0]
+	calls := h.sim.Calls(shuyun.PathFreezePoints)
+	require.Len(t, calls, 1)
+	var tp string
+	for k, v := range calls[0].Header {
+		if strings.EqualFold(k, "traceparent") {
+			tp = v[0]
+		}
+	}
+	assert.Contains(t, tp, traceID, "the simulator saw the command's trace")
+	assert.Contains(t, res.Ext("traceparent"), traceID)
 }
