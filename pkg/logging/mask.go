@@ -101,10 +101,15 @@ func ReplaceAttr(groups []string, a slog.Attr) slog.Attr {
 	switch v.Kind() {
 	case slog.KindString:
 		s := v.String()
-		if k != plain {
+		switch {
+		case k != plain:
 			a.Value = slog.StringValue(maskString(k, s))
-		} else if out, changed := maskEmbedded(s); changed {
-			a.Value = slog.StringValue(out)
+		case freeText[strings.ToLower(a.Key)]:
+			a.Value = slog.StringValue(MaskText(s))
+		default:
+			if out, changed := maskEmbedded(s); changed {
+				a.Value = slog.StringValue(out)
+			}
 		}
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64:
 		if k != plain {
@@ -175,8 +180,8 @@ func maskAny(k kind, v slog.Value) (out slog.Value) {
 		return slog.StringValue(maskString(k, fmt.Sprint(x)))
 	}
 	if err, ok := x.(error); ok {
-		if out, changed := maskEmbedded(err.Error()); changed {
-			return slog.StringValue(out)
+		if msg := err.Error(); MaskText(msg) != msg {
+			return slog.StringValue(MaskText(msg))
 		}
 		return v
 	}

@@ -112,7 +112,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return fmt.Errorf("service %s: %w", c.name, err)
 		}
 		svc, err := bus.New(js, bus.Config{
-			Name: c.name, Concurrency: s.Concurrency, MaxAttempts: s.MaxAttempts, AckWait: s.AckWait,
+			Name: c.name, Concurrency: s.Concurrency, MaxAttempts: s.MaxAttempts, AckWait: s.AckWait, PinnedTTL: s.PinnedTTL,
 			OutputMode: mode, Topology: topo, SkipProvision: true, Logger: log,
 			Observer: metrics, TracerProvider: tp,
 		})
@@ -236,6 +236,13 @@ func natsOptions(s *settings, log *slog.Logger) []nats.Option {
 	}
 	if s.NATSTLSCA != "" {
 		opts = append(opts, nats.RootCAs(s.NATSTLSCA))
+	}
+	if s.NATSTLSCert != "" || s.NATSTLSKey != "" {
+		opts = append(opts, nats.ClientCert(s.NATSTLSCert, s.NATSTLSKey))
+	}
+	if s.NATSInbox != "" {
+		// Restricted users may only subscribe to their own inbox prefix.
+		opts = append(opts, nats.CustomInboxPrefix(s.NATSInbox))
 	}
 	return opts
 }

@@ -17,6 +17,9 @@ type settings struct {
 	NATSUser     string        `env:"LOYALTY_NATS_USER" usage:"NATS user"`
 	NATSPassword config.Secret `env:"LOYALTY_NATS_PASSWORD" usage:"NATS password"`
 	NATSTLSCA    string        `env:"LOYALTY_NATS_TLS_CA" usage:"CA file to verify the NATS server"`
+	NATSTLSCert  string        `env:"LOYALTY_NATS_TLS_CERT" usage:"client certificate file, for servers that require mutual TLS"`
+	NATSTLSKey   string        `env:"LOYALTY_NATS_TLS_KEY" usage:"client certificate key file"`
+	NATSInbox    string        `env:"LOYALTY_NATS_INBOX_PREFIX" usage:"reply subject prefix, e.g. _INBOX_points (deploy/nats gives each user its own)"`
 
 	DataDir  string `env:"LOYALTY_DATA_DIR" default:"./data" usage:"embedded server storage"`
 	NATSHost string `env:"LOYALTY_NATS_HOST" default:"127.0.0.1" usage:"embedded server listen host"`
@@ -28,6 +31,7 @@ type settings struct {
 	Concurrency    int           `env:"LOYALTY_CONCURRENCY" default:"64" usage:"handlers running at once, per service"`
 	MaxAttempts    int           `env:"LOYALTY_MAX_ATTEMPTS" default:"8" usage:"attempts before a transient failure settles as failed"`
 	AckWait        time.Duration `env:"LOYALTY_ACK_WAIT" default:"30s" usage:"consumer ack deadline"`
+	PinnedTTL      time.Duration `env:"LOYALTY_PINNED_TTL" default:"10s" usage:"how long a silent (e.g. killed) replica stays pinned to its consumer before a standby or a restarted process takes over"`
 
 	Shuyun struct {
 		URL          string        `env:"URL" usage:"base URL incl. path prefix; unset: built-in simulator"`
