@@ -1,17 +1,14 @@
 package cheques_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/loyaltybus/loyaltybus/events/cheques"
+	"github.com/loyaltybus/loyaltybus/events/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 func intp(n int) *int { return &n }
 
@@ -41,30 +38,7 @@ var examples = map[string]any{
 	"fetch_output": cheques.FetchOutput{Register: "bar-1", Cheques: 2, Recorded: 1, Updated: 1},
 }
 
-func TestGolden(t *testing.T) {
-	for name, v := range examples {
-		t.Run(name, func(t *testing.T) {
-			got, err := json.MarshalIndent(v, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join("testdata", name+".json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create): %v", err)
-			}
-			if !bytes.Equal(want, got) {
-				t.Errorf("%s changed; this is a contract change (run with -update if intended)\nwant:\n%s\ngot:\n%s", path, want, got)
-			}
-		})
-	}
-}
+func TestGolden(t *testing.T) { golden.Check(t, examples) }
 
 func TestCatalogue(t *testing.T) {
 	for _, c := range cheques.Commands() {

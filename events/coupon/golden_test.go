@@ -1,19 +1,15 @@
 package coupon_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loyaltybus/loyaltybus/events/internal/golden"
 
 	"github.com/loyaltybus/loyaltybus/events"
 	"github.com/loyaltybus/loyaltybus/events/coupon"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 const (
 	member     = "0040a85608844820900558fc2671cb7c"
@@ -57,30 +53,7 @@ var examples = map[string]any{
 	"reinstated":      coupon.Reinstated{Provider: coupon.ProviderShuyun, CouponCode: couponCode, Status: "VALID", MemberType: "shuyun", ChannelType: "KYLIN_GUIDE"},
 }
 
-func TestGolden(t *testing.T) {
-	for name, v := range examples {
-		t.Run(name, func(t *testing.T) {
-			got, err := json.MarshalIndent(v, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join("testdata", name+".json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create): %v", err)
-			}
-			if !bytes.Equal(want, got) {
-				t.Errorf("%s changed; this is a contract change (run with -update if intended)\nwant:\n%s\ngot:\n%s", path, want, got)
-			}
-		})
-	}
-}
+func TestGolden(t *testing.T) { golden.Check(t, examples) }
 
 func TestCatalogue(t *testing.T) {
 	if got, want := len(coupon.Commands()), 8; got != want {

@@ -3,16 +3,14 @@ package order_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
+	"github.com/loyaltybus/loyaltybus/events/internal/golden"
 	"github.com/loyaltybus/loyaltybus/events/order"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 const docTime = "2021-07-13 08:36:03"
 
@@ -54,30 +52,7 @@ var examples = map[string]any{
 		OrderTime: "2021-07-13T08:36:03+08:00", PayTime: "2021-07-13T08:36:03+08:00", ItemCount: 1},
 }
 
-func TestGolden(t *testing.T) {
-	for name, v := range examples {
-		t.Run(name, func(t *testing.T) {
-			got, err := json.MarshalIndent(v, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join("testdata", name+".json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create): %v", err)
-			}
-			if !bytes.Equal(want, got) {
-				t.Errorf("%s changed; this is a contract change (run with -update if intended)\nwant:\n%s\ngot:\n%s", path, want, got)
-			}
-		})
-	}
-}
+func TestGolden(t *testing.T) { golden.Check(t, examples) }
 
 // TestSaveIsTheDocOrder checks that Save knows every field of the doc's
 // example: decoding and encoding it loses nothing, and the golden save

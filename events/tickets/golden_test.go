@@ -3,15 +3,13 @@ package tickets_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/loyaltybus/loyaltybus/events/internal/golden"
 	"github.com/loyaltybus/loyaltybus/events/tickets"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 // examples are the canonical payloads of the tickets domain. A diff in
 // testdata/ is a contract change.
@@ -31,30 +29,7 @@ var examples = map[string]any{
 	"fetch_output": tickets.FetchOutput{CustomerUID: 832101480292933201, Pages: 3, Tickets: 250, Recorded: 250},
 }
 
-func TestGolden(t *testing.T) {
-	for name, v := range examples {
-		t.Run(name, func(t *testing.T) {
-			got, err := json.MarshalIndent(v, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join("testdata", name+".json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create): %v", err)
-			}
-			if !bytes.Equal(want, got) {
-				t.Errorf("%s changed; this is a contract change (run with -update if intended)\nwant:\n%s\ngot:\n%s", path, want, got)
-			}
-		})
-	}
-}
+func TestGolden(t *testing.T) { golden.Check(t, examples) }
 
 func TestCatalogue(t *testing.T) {
 	for _, c := range tickets.Commands() {
