@@ -88,7 +88,8 @@ func httpClient(inFlight int) *http.Client {
 
 // reset empties the streams and removes consumers so each run starts alike.
 func (h *harness) reset(ctx context.Context) error {
-	for _, name := range []string{"LOYALTY_COMMANDS", "LOYALTY_RESULTS", "LOYALTY_EVENTS", "LOYALTY_DLQ"} {
+	// The KV buckets too: a bucket grown by earlier runs would slow later ones.
+	for _, name := range []string{"LOYALTY_COMMANDS", "LOYALTY_RESULTS", "LOYALTY_EVENTS", "LOYALTY_DLQ", "KV_" + bus.IdempotencyBucket, "KV_" + bus.MemoBucket} {
 		s, err := h.js.Stream(ctx, name)
 		if err != nil {
 			return err
