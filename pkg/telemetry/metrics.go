@@ -15,6 +15,7 @@ import (
 // Metrics holds the Prometheus collectors of a process. It implements
 // bus.Observer; Transport feeds its vendor metrics.
 type Metrics struct {
+	reg            prometheus.Registerer
 	deliveries     *prometheus.CounterVec
 	settled        *prometheus.CounterVec
 	attempts       *prometheus.HistogramVec
@@ -39,6 +40,7 @@ var (
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	latency := []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 	m := &Metrics{
+		reg: reg,
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loyaltybus_commands_received_total",
 			Help: "Command deliveries processed, by service, command type and outcome (succeeded, failed, rejected, retry, duplicate, conflict, invalid, deferred, interrupted, republished).",
@@ -207,4 +209,20 @@ func (m *Metrics) LimiterWait(vendor string, d time.Duration, throttled bool) {
 		return
 	}
 	m.limiterWait.WithLabelValues(vendor).Observe(d.Seconds())
+}
+
+// WatchQuota exports a vendor account's call quota (e.g. Pospal's daily
+// calls per appId), read at scrape time from quota.
+func (m *Metrics) WatchQuota(vendor, account string, quota func() (used, limit int)) error {
+	labels := prometheus.Labels{"vendor": vendor, "account": account}
+	used := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "loyaltybus_vendor_quota_used", Help: "Calls counted against the vendor's quota in the current period.", ConstLabels: labels,
+	}, func() float64 { u, _ := quota(); return float64(u) })
+	limit := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "loyaltybus_vendor_quota_limit", Help: "The vendor's quota for the current period.", ConstLabels: labels,
+	}, func() float64 { _, l := quota(); return float64(l) })
+	if err := m.reg.Register(used); err != nil {
+		return err
+	}
+	return m.reg.Register(limit)
 }

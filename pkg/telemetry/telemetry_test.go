@@ -257,3 +257,22 @@ func TestSpansForReceiveVendorCallAndPublish(t *testing.T) {
 	assert.Equal(t, receive.SpanContext().SpanID(), publish.Parent().SpanID())
 	assert.Contains(t, res.Ext("traceparent"), receive.SpanContext().SpanID().String(), "outputs name the receive span as parent")
 }
+
+func TestQuotaIsExported(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := telemetry.NewMetrics(reg)
+	require.NoError(t, err)
+	used := 17
+	require.NoError(t, m.WatchQuota("pospal", "app-1", func() (int, int) { return used, 300 }))
+	used = 42
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, s := range f.GetMetric() {
+			got[f.GetName()] = s.GetGauge().GetValue()
+		}
+	}
+	assert.Equal(t, 42.0, got["loyaltybus_vendor_quota_used"], "read at scrape time")
+	assert.Equal(t, 300.0, got["loyaltybus_vendor_quota_limit"])
+}

@@ -99,6 +99,12 @@ func (v *vendors) pospal() (*pospal.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pospal client (LOYALTY_POSPAL_*): %w", err)
 	}
+	if v.metrics != nil {
+		quota := func() (int, int) { used, limit, _ := c.Quota(); return used, limit }
+		if err := v.metrics.WatchQuota("pospal", cfg.AppID, quota); err != nil {
+			return nil, fmt.Errorf("pospal quota metrics: %w", err)
+		}
+	}
 	v.pospalC = c
 	return c, nil
 }
