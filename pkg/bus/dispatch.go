@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -54,6 +55,14 @@ func (j *job) seq() uint64 {
 // back-pressure on fetching.
 func (s *Service) dispatch(ctx context.Context, m jetstream.Msg) {
 	j := s.newJob(m)
+	if s.guard(ctx, j) {
+		return
+	}
+	s.enqueue(ctx, j)
+}
+
+// enqueue runs j, or queues it behind its key.
+func (s *Service) enqueue(ctx context.Context, j *job) {
 	s.mu.Lock()
 	s.held[j] = struct{}{}
 	s.obs.Held(s.cfg.Name, len(s.held))
@@ -243,4 +252,102 @@ func keyField(data any, name string) string {
 		return v.String()
 	}
 	return ""
+}
+
+// guard restores order after a take-over. Deliveries that another instance
+// took before dying (or this process before a crash) come back only after
+// their ack deadline, while later commands of the same keys arrive at once.
+// So when the service becomes active (at start, or after PinnedTTL without
+// deliveries: a standby that just got the pin) and the consumer has
+// deliveries pending beyond this one, it holds every message for one
+// AckWait, then runs them in stream order. It reports whether j was held.
+func (s *Service) guard(ctx context.Context, j *job) bool {
+	if s.cfg.Shared {
+		return false
+	}
+	now := s.cfg.Now()
+	s.mu.Lock()
+	idle := s.lastDelivery.IsZero() || now.Sub(s.lastDelivery) >= s.cfg.PinnedTTL
+	s.lastDelivery = now
+	guarding := s.guarded != nil
+	s.mu.Unlock()
+	if !guarding && idle {
+		ictx, cancel := context.WithTimeout(ctx, s.cfg.AckWait)
+		info, err := s.ConsumerInfo(ictx)
+		cancel()
+		if err == nil && info.NumAckPending > 1 {
+			s.mu.Lock()
+			if !isClosed(s.stop) && s.guarded == nil {
+				s.guarded = []*job{}
+				s.wg.Add(1) // under mu, so it happens before Run starts waiting
+				go s.releaseGuarded(ctx, now.Add(s.cfg.AckWait))
+				guarding = true
+			}
+			s.mu.Unlock()
+			s.log.Info("holding commands until deliveries taken before a take-over come back",
+				"pending", info.NumAckPending, "at_most", s.cfg.AckWait)
+		}
+	}
+	if !guarding {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.guarded == nil { // released meanwhile
+		return false
+	}
+	s.held[j] = struct{}{} // kept alive by the heartbeat while held
+	s.guarded = append(s.guarded, j)
+	return true
+}
+
+// releaseGuarded runs the held messages in stream order once every pending
+// delivery is one this service holds, or at the latest at until.
+func (s *Service) releaseGuarded(ctx context.Context, until time.Time) {
+	defer s.wg.Done()
+	timer := time.NewTimer(time.Until(until))
+	defer timer.Stop()
+	// The first check often finds this service's own prefetched deliveries,
+	// not yet dispatched: poll briskly so that costs milliseconds.
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+wait:
+	for {
+		select {
+		case <-timer.C:
+			break wait
+		case <-s.stop:
+			break wait
+		case <-poll.C:
+			info, err := s.ConsumerInfo(ctx)
+			s.mu.Lock()
+			mine := len(s.held) // running, queued and guarded alike
+			s.mu.Unlock()
+			if err == nil && info.NumAckPending <= mine {
+				break wait // nothing is out with a dead instance any more
+			}
+		}
+	}
+	for {
+		s.mu.Lock()
+		batch := s.guarded
+		if len(batch) == 0 {
+			s.guarded = nil // new deliveries go straight to enqueue again
+			s.mu.Unlock()
+			return
+		}
+		s.guarded = []*job{}
+		for _, j := range batch {
+			delete(s.held, j)
+		}
+		s.mu.Unlock()
+		sort.Slice(batch, func(a, b int) bool { return batch[a].seq() < batch[b].seq() })
+		for _, j := range batch {
+			if isClosed(s.stop) {
+				s.handBack(j)
+				continue
+			}
+			s.enqueue(ctx, j)
+		}
+	}
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/codes"
 
-	"github.com/loyaltybus/loyaltybus/pkg/logging"
+	"github.com/loyaltybus/loyaltybus/pkg/pii"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -323,7 +323,7 @@ func (s *Service) ack(ctx context.Context, j *job, state string, herr error) {
 	if herr != nil {
 		reason += ": " + herr.Error()
 	}
-	_ = j.msg.TermWithReason(truncate(logging.MaskText(reason), 256))
+	_ = j.msg.TermWithReason(truncate(pii.MaskText(reason), 256))
 }
 
 // republish answers a command id seen again with its stored outcome. A
@@ -639,7 +639,7 @@ type outputAttrs struct {
 // dlqCopy is the original message, headers and bytes, plus the reason headers.
 func (s *Service) dlqCopy(j *job, id, reason string, attempts int) storedMsg {
 	h := cloneHeader(j.msg.Headers())
-	h["Loyalty-Dlq-Reason"] = []string{truncate(logging.MaskText(reason), 1024)}
+	h["Loyalty-Dlq-Reason"] = []string{truncate(pii.MaskText(reason), 1024)}
 	h["Loyalty-Dlq-Attempts"] = []string{strconv.Itoa(attempts)}
 	h["Loyalty-Dlq-Stream"] = []string{streamCommands}
 	h["Loyalty-Dlq-Sequence"] = []string{strconv.FormatUint(j.seq(), 10)}
@@ -673,9 +673,9 @@ type errorBody struct {
 func errorData(err error, rec *record) *errorBody {
 	// Results and dead letters leave the process: PII a vendor or a handler
 	// quoted in an error is masked as in logs.
-	e := &errorBody{Message: logging.MaskText(err.Error()), Vendor: vendorOf(err)}
+	e := &errorBody{Message: pii.MaskText(err.Error()), Vendor: vendorOf(err)}
 	if e.Vendor != nil {
-		e.Vendor.Message = logging.MaskText(e.Vendor.Message)
+		e.Vendor.Message = pii.MaskText(e.Vendor.Message)
 	}
 	switch classify(err) {
 	case classRejected:

@@ -255,12 +255,15 @@ type Service struct {
 	mu      sync.Mutex
 	keys    map[string][]*job // queued jobs per busy partition key
 	blocked map[string]block  // keys waiting for a retried head
-	held    map[*job]struct{} // messages not yet settled, for heartbeats
-	sem     chan struct{}
-	wg      sync.WaitGroup
-	stop    chan struct{}
-	ready   chan struct{}
-	running bool
+	// lastDelivery and guardUntil drive the take-over guard (dispatch.go).
+	lastDelivery time.Time
+	guarded      []*job            // non-nil while the take-over guard holds messages
+	held         map[*job]struct{} // messages not yet settled, for heartbeats
+	sem          chan struct{}
+	wg           sync.WaitGroup
+	stop         chan struct{}
+	ready        chan struct{}
+	running      bool
 }
 
 // block holds back a partition key while its head command waits for

@@ -1,4 +1,4 @@
-package logging
+package pii
 
 import "regexp"
 
@@ -16,7 +16,7 @@ var (
 // their shape wherever they stand. Use it for error messages and reasons
 // that leave the process (results, dead letters) as well as for logs.
 func MaskText(s string) string {
-	if out, changed := maskEmbedded(s); changed {
+	if out, changed := MaskEmbedded(s); changed {
 		s = out
 	}
 	s = idCardPattern.ReplaceAllStringFunc(s, func(m string) string {
@@ -29,7 +29,3 @@ func MaskText(s string) string {
 	})
 	return emailPattern.ReplaceAllStringFunc(s, maskEmail)
 }
-
-// freeText are attribute keys whose values are prose that may quote a
-// vendor or a command: they are masked by shape, not only by key.
-var freeText = map[string]bool{"err": true, "error": true, "reason": true, "msg_detail": true, "vendor_message": true}

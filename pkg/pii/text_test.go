@@ -1,9 +1,9 @@
-package logging_test
+package pii_test
 
 import (
 	"testing"
 
-	"github.com/loyaltybus/loyaltybus/pkg/logging"
+	"github.com/loyaltybus/loyaltybus/pkg/pii"
 )
 
 func TestMaskText(t *testing.T) {
@@ -21,7 +21,7 @@ func TestMaskText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := logging.MaskText(tt.in); got != tt.want {
+			if got := pii.MaskText(tt.in); got != tt.want {
 				t.Errorf("MaskText(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
