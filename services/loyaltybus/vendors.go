@@ -117,8 +117,18 @@ func (v *vendors) httpClient(vendor string, l vendorLimits) *http.Client {
 		Vendor: vendor, Rate: l.Rate, Burst: l.Burst, MaxConcurrent: l.MaxConcurrent,
 		Breaker:  resilience.BreakerConfig{OpenFor: l.BreakerOpen},
 		Observer: v.metrics,
-		Next:     &telemetry.Transport{Vendor: vendor, Metrics: v.metrics, TracerProvider: v.tracer},
+		Next:     &telemetry.Transport{Vendor: vendor, Metrics: v.metrics, TracerProvider: v.tracer, Next: v.transport()},
 	})}
+}
+
+// transport keeps a connection per concurrent call: Go's default of two
+// idle connections per host would open and close one per call under load.
+func (v *vendors) transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	conns := max(v.s.Concurrency, 16)
+	t.MaxIdleConns = 4 * conns
+	t.MaxIdleConnsPerHost = conns
+	return t
 }
 
 // serveSimulator serves h on a free loopback port until close.
