@@ -18,18 +18,13 @@ import (
 	"embed"
 
 	"github.com/loyaltybus/loyaltybus/events"
+	"github.com/loyaltybus/loyaltybus/events/internal/schemafs"
 )
 
 //go:embed schemas/*.json
 var schemas embed.FS
 
-func schema(name string) []byte {
-	b, err := schemas.ReadFile("schemas/" + name + ".json")
-	if err != nil {
-		panic("order: missing embedded schema " + name) // unreachable: the files are embedded at build time
-	}
-	return b
-}
+func schema(name string) []byte { return schemafs.Read(schemas, name) }
 
 // Command type and subject.
 const (
