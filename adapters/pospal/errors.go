@@ -202,6 +202,10 @@ func (e *QuotaError) Temporary() bool { return true }
 // RetryAfter is the time until the next midnight in Asia/Shanghai.
 func (e *QuotaError) RetryAfter() time.Duration { return e.retryAfter }
 
+// Attempted reports false: the call was kept back, not made, so it should
+// not count as an attempt of the command.
+func (e *QuotaError) Attempted() bool { return false }
+
 // VendorDetail returns "pospal", no status or code, and the description; the
 // vendor was not called.
 func (e *QuotaError) VendorDetail() (vendor string, httpStatus int, code, message string) {

@@ -30,6 +30,10 @@ type job struct {
 	parsed  bool
 	// vendor notes the vendor the handler called, for the log line.
 	vendor *vendorNote
+	// until is set when the message went back for a delayed redelivery:
+	// later commands of its key wait for it (ordering survives retries and
+	// failures of the bus alike).
+	until time.Time
 }
 
 // parsedData parses the command data on first use.
@@ -111,8 +115,8 @@ func (s *Service) runKey(ctx context.Context, j *job) {
 	defer s.wg.Done()
 	defer func() { <-s.sem }()
 	for j != nil {
-		retryAt := s.process(ctx, j)
-		j = s.next(ctx, j, retryAt)
+		s.process(ctx, j)
+		j = s.next(ctx, j, j.until)
 	}
 }
 
@@ -192,6 +196,7 @@ func (s *Service) deferJob(j *job, d time.Duration) {
 	if d < 0 {
 		d = 0
 	}
+	j.until = s.cfg.Now().Add(d)
 	s.release(j)
 	_ = j.msg.NakWithDelay(d + 50*time.Millisecond)
 }

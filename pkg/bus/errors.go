@@ -114,6 +114,14 @@ func retryAfter(err error) time.Duration {
 	return longest
 }
 
+// attempted reports whether err came from a call that reached the vendor.
+// Errors that say they did not (a limiter or an open breaker handing the
+// command back, a quota kept for later) do not count toward MaxAttempts.
+func attempted(err error) bool {
+	var a interface{ Attempted() bool }
+	return !errors.As(err, &a) || a.Attempted()
+}
+
 // vendorOf extracts the vendor's answer from err, if an adapter supplied one.
 func vendorOf(err error) *VendorDetail {
 	var v vendorDetail

@@ -55,3 +55,18 @@ func TestKeyFieldReadsStringsAndExactNumbers(t *testing.T) {
 		}
 	}
 }
+
+type spared struct{}
+
+func (spared) Error() string   { return "rate limit reached" }
+func (spared) Temporary() bool { return true }
+func (spared) Attempted() bool { return false }
+
+func TestAttempted(t *testing.T) {
+	if attempted(fmt.Errorf("call: %w", spared{})) {
+		t.Error("a call the limiter kept back counted as attempted")
+	}
+	if !attempted(errors.New("503")) {
+		t.Error("an ordinary failure did not count")
+	}
+}

@@ -38,9 +38,9 @@ const (
 // (KV or publish); the command is retried without counting an attempt.
 const infraRetry = time.Second
 
-// process takes one message to settlement. It returns the time of the next
-// attempt when the command waits for a delayed redelivery, else zero.
-func (s *Service) process(ctx context.Context, j *job) time.Time {
+// process takes one message to settlement, or returns it for a delayed
+// redelivery (recording when in j.until, so its key waits for it).
+func (s *Service) process(ctx context.Context, j *job) {
 	start := s.cfg.Now()
 	ctx, span := s.startSpan(ctx, j)
 	defer span.End()
@@ -50,7 +50,7 @@ func (s *Service) process(ctx context.Context, j *job) time.Time {
 			reason = j.decodeErr.Error()
 		}
 		s.deadLetterInvalid(ctx, j, reason)
-		return time.Time{}
+		return
 	}
 	id := j.ev.ID()
 	if !validID(id) {
@@ -59,19 +59,19 @@ func (s *Service) process(ctx context.Context, j *job) time.Time {
 		rec := &record{State: stateRejected, Attempts: 0}
 		rec.Outputs = s.outputs(j, rec, nil, rej, start)
 		s.settle(ctx, j, rec, noRecord, start, rej)
-		return time.Time{}
+		return
 	}
 	rejection := s.checkCommand(j)
 	next, rev, ok := s.admit(ctx, j, rejection, start)
 	if !ok {
-		return time.Time{}
+		return
 	}
 	if rejection != nil {
 		next.State = stateRejected
 		next.Lease = 0
 		next.Outputs = s.outputs(j, next, nil, rejection, start)
 		s.settle(ctx, j, next, rev, start, rejection)
-		return time.Time{}
+		return
 	}
 
 	out, herr := s.call(ctx, j, next)
@@ -80,7 +80,12 @@ func (s *Service) process(ctx context.Context, j *job) time.Time {
 		// Stopping: leave the command to the redelivery of this same message.
 		s.logOutcome(ctx, j, outcomeInterrupted, next.Attempts, start, herr)
 		s.handBack(j)
-		return time.Time{}
+		return
+	}
+	if herr != nil && classify(herr) == classTransient && !attempted(herr) {
+		// The vendor was spared, not called: the attempt does not count.
+		next.Attempts--
+		next.GenAttempts--
 	}
 	if herr != nil && classify(herr) == classTransient && next.GenAttempts < s.cfg.MaxAttempts {
 		delay := s.cfg.Backoff.delay(next.GenAttempts)
@@ -96,7 +101,8 @@ func (s *Service) process(ctx context.Context, j *job) time.Time {
 		s.logOutcome(ctx, j, outcomeRetry, next.Attempts, start, herr, slog.Duration("retry_in", delay))
 		_ = j.msg.NakWithDelay(delay)
 		s.release(j)
-		return now.Add(delay)
+		j.until = now.Add(delay)
+		return
 	}
 	switch {
 	case herr == nil:
@@ -112,20 +118,21 @@ func (s *Service) process(ctx context.Context, j *job) time.Time {
 		next.Memo = out.Memo
 	}
 	s.settle(ctx, j, next, rev, start, herr)
-	return time.Time{}
+	return
 }
 
 // admit decides from the idempotency record whether this delivery runs the
 // handler, and returns the record it will settle at revision rev (0: not
-// stored yet). Routes whose vendor de-duplicates on the token are not
-// claimed before the call: a repeated call is harmless, so one read before
-// and one write after suffice. Other routes claim the id first, so a second
-// message of the same id waits instead of calling the vendor again.
+// stored yet). A valid command claims its id before any vendor call, so a
+// second message of the same id waits, and one with another payload is a
+// conflict even when the two race on different partition keys. (Skipping the
+// claim where the vendor de-duplicates on the token saved a write, but let
+// two payloads under one id both reach the vendor.)
 func (s *Service) admit(ctx context.Context, j *job, rejection *RejectionError, start time.Time) (next *record, rev uint64, ok bool) {
 	id := j.ev.ID()
 	hash := payloadHash(j.ev.Type(), j.msg.Subject(), j.ev.Data())
 	next = &record{State: stateClaimed, Hash: hash, Seq: j.seq(), Attempts: 1, GenAttempts: 1}
-	claim := rejection == nil && (j.route == nil || !j.route.VendorIdempotent)
+	claim := rejection == nil
 	if claim {
 		next.Lease = leaseUntil(start, s.cfg.HandlerTimeout+s.cfg.AckWait)
 		rev, err := s.idem.put(ctx, id, next, 0)
@@ -146,11 +153,7 @@ func (s *Service) admit(ctx context.Context, j *job, rejection *RejectionError, 
 		return nil, 0, false
 	}
 	if rec == nil {
-		// Unclaimed: a delivery after a crash before anything was recorded
-		// counts the earlier deliveries as attempts.
-		next.Attempts = max(1, int(numDelivered(j)))
-		next.GenAttempts = next.Attempts
-		return next, 0, true
+		return next, 0, true // a rejection, never claimed
 	}
 	reattempt := j.replay && (rec.State == stateFailed || rec.State == stateRejected) && rec.Seq != j.seq()
 	switch {
@@ -262,14 +265,13 @@ func (s *Service) checkCommand(j *job) *RejectionError {
 
 // retryInfra returns the message for a prompt redelivery after a failure of
 // the bus itself. No attempt is counted and nothing is settled.
-func (s *Service) retryInfra(j *job, err error, start time.Time) time.Time {
+func (s *Service) retryInfra(j *job, err error, start time.Time) {
 	if errors.Is(err, errLostRace) {
 		s.logOutcome(context.Background(), j, outcomeDeferred, 0, start, err)
 	} else {
 		s.log.Warn("bus unavailable; command will be redelivered", "event_id", j.ev.ID(), "err", err)
 	}
 	s.deferJob(j, infraRetry)
-	return time.Time{}
 }
 
 // noRecord tells settle not to store a record (an id unusable as a key).

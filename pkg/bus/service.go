@@ -163,11 +163,6 @@ type Route struct {
 	// PartitionKey names the data field ordering commands that carry no
 	// partitionkey attribute ("" for none).
 	PartitionKey string
-	// VendorIdempotent says the vendor de-duplicates on the token the handler
-	// sends, so calling it again for the same command is harmless. Such
-	// commands are not claimed before the call (one record write instead of
-	// two); other commands are, so no second call runs while one is running.
-	VendorIdempotent bool
 	// Handler runs the command.
 	Handler Handler
 }

@@ -91,15 +91,6 @@ type env struct {
 	js  jetstream.JetStream
 	url string
 	led *ledger
-	// tokens runs the route as VendorIdempotent (no claim before the call).
-	tokens bool
-}
-
-// bothClaimModes runs a test with and without a claim before the call.
-func bothClaimModes(t *testing.T, test func(t *testing.T, tokens bool)) {
-	for _, tokens := range []bool{false, true} {
-		t.Run(fmt.Sprintf("vendorIdempotent=%v", tokens), func(t *testing.T) { test(t, tokens) })
-	}
 }
 
 func newEnv(t *testing.T, topo bus.Topology) *env {
@@ -121,7 +112,7 @@ func (e *env) start(t *testing.T, cfg bus.Config) (stop func()) {
 		cfg.Backoff = bus.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}
 	}
 	return bustest.Start(t, e.url, cfg, bus.Route{Type: typeDo, Subject: subjectDo, Schema: []byte(schemaDo), PartitionKey: "memberId",
-		VendorIdempotent: e.tokens, Handler: e.led.handle})
+		Handler: e.led.handle})
 }
 
 func results(t *testing.T, js jetstream.JetStream) []bustest.Output {
@@ -165,43 +156,37 @@ func TestStructuredOutputMode(t *testing.T) {
 }
 
 func TestTransientRetriedWithBackoffThenSucceeds(t *testing.T) {
-	bothClaimModes(t, func(t *testing.T, tokens bool) {
-		e := newEnv(t, bus.Topology{})
-		e.tokens = tokens
-		e.led.fail = func(_ string, call int) error {
-			if call <= 2 {
-				return errors.New("vendor 503")
-			}
-			return nil
+	e := newEnv(t, bus.Topology{})
+	e.led.fail = func(_ string, call int) error {
+		if call <= 2 {
+			return errors.New("vendor 503")
 		}
-		e.start(t, bus.Config{})
-		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "cmd-r", typeDo, doData{MemberID: "m1"}), bus.Binary)
-		r := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 1)[0].Result(t)
-		assert.Equal(t, "succeeded", r.Status)
-		assert.Equal(t, 3, r.Attempts)
-		assert.Equal(t, 3, e.led.get(e.led.calls, "cmd-r"))
-		bustest.WaitIdle(t, e.js, "test")
-		assert.Len(t, results(t, e.js), 1)
-	})
+		return nil
+	}
+	e.start(t, bus.Config{})
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "cmd-r", typeDo, doData{MemberID: "m1"}), bus.Binary)
+	r := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 1)[0].Result(t)
+	assert.Equal(t, "succeeded", r.Status)
+	assert.Equal(t, 3, r.Attempts)
+	assert.Equal(t, 3, e.led.get(e.led.calls, "cmd-r"))
+	bustest.WaitIdle(t, e.js, "test")
+	assert.Len(t, results(t, e.js), 1)
 }
 
 func TestTransientExhaustedFailsWithDLQCopy(t *testing.T) {
-	bothClaimModes(t, func(t *testing.T, tokens bool) {
-		e := newEnv(t, bus.Topology{})
-		e.tokens = tokens
-		e.led.fail = func(string, int) error { return errors.New("connection refused") }
-		e.start(t, bus.Config{MaxAttempts: 3})
-		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "cmd-x", typeDo, doData{MemberID: "m1"}), bus.Binary)
-		r := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 1)[0].Result(t)
-		assert.Equal(t, "failed", r.Status)
-		assert.Equal(t, 3, r.Attempts)
-		require.NotNil(t, r.Error)
-		assert.Equal(t, "retries_exhausted", r.Error.Code)
-		assert.True(t, r.Error.Retryable)
-		dl := bustest.WaitMessages(t, e.js, "LOYALTY_DLQ", "loyalty.dlq.test.do", 1)[0]
-		assert.Equal(t, "3", dl.Header.Get("Loyalty-Dlq-Attempts"))
-		assert.Equal(t, "LOYALTY_COMMANDS", dl.Header.Get("Loyalty-Dlq-Stream"))
-	})
+	e := newEnv(t, bus.Topology{})
+	e.led.fail = func(string, int) error { return errors.New("connection refused") }
+	e.start(t, bus.Config{MaxAttempts: 3})
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "cmd-x", typeDo, doData{MemberID: "m1"}), bus.Binary)
+	r := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 1)[0].Result(t)
+	assert.Equal(t, "failed", r.Status)
+	assert.Equal(t, 3, r.Attempts)
+	require.NotNil(t, r.Error)
+	assert.Equal(t, "retries_exhausted", r.Error.Code)
+	assert.True(t, r.Error.Retryable)
+	dl := bustest.WaitMessages(t, e.js, "LOYALTY_DLQ", "loyalty.dlq.test.do", 1)[0]
+	assert.Equal(t, "3", dl.Header.Get("Loyalty-Dlq-Attempts"))
+	assert.Equal(t, "LOYALTY_COMMANDS", dl.Header.Get("Loyalty-Dlq-Stream"))
 }
 
 type vendorRefusal struct{}
@@ -288,79 +273,70 @@ func TestBadInputIsRejectedOrDeadLettered(t *testing.T) {
 }
 
 func TestDuplicatesOutsideDedupWindowAreAnsweredFromTheRecord(t *testing.T) {
-	bothClaimModes(t, func(t *testing.T, tokens bool) {
-		// A tiny commands dedup window lets the second and third publish reach the service.
-		e := newEnv(t, bus.Topology{DuplicatesWindow: 100 * time.Millisecond})
-		e.tokens = tokens
-		e.start(t, bus.Config{})
-		ev := bustest.Command(t, "dup-1", typeDo, doData{MemberID: "m1", N: 7})
-		for i := 0; i < 3; i++ {
-			bustest.Publish(t, e.js, subjectDo, ev, bus.Structured, nats.MsgIdHdr, fmt.Sprintf("dup-1-%d", i))
-		}
-		bustest.WaitIdle(t, e.js, "test")
-		assert.Equal(t, 3, bustest.Count(t, e.js, "LOYALTY_COMMANDS", subjectDo), "all three copies reached the stream")
-		assert.Equal(t, 1, e.led.get(e.led.calls, "dup-1"))
-		assert.Len(t, results(t, e.js), 1)
-		assert.Equal(t, 1, bustest.Count(t, e.js, "LOYALTY_EVENTS", "loyalty.event.>"))
-	})
+	// A tiny commands dedup window lets the second and third publish reach the service.
+	e := newEnv(t, bus.Topology{DuplicatesWindow: 100 * time.Millisecond})
+	e.start(t, bus.Config{})
+	ev := bustest.Command(t, "dup-1", typeDo, doData{MemberID: "m1", N: 7})
+	for i := 0; i < 3; i++ {
+		bustest.Publish(t, e.js, subjectDo, ev, bus.Structured, nats.MsgIdHdr, fmt.Sprintf("dup-1-%d", i))
+	}
+	bustest.WaitIdle(t, e.js, "test")
+	assert.Equal(t, 3, bustest.Count(t, e.js, "LOYALTY_COMMANDS", subjectDo), "all three copies reached the stream")
+	assert.Equal(t, 1, e.led.get(e.led.calls, "dup-1"))
+	assert.Len(t, results(t, e.js), 1)
+	assert.Equal(t, 1, bustest.Count(t, e.js, "LOYALTY_EVENTS", "loyalty.event.>"))
 }
 
 func TestConflictingPayloadIsDeadLettered(t *testing.T) {
-	bothClaimModes(t, func(t *testing.T, tokens bool) {
-		e := newEnv(t, bus.Topology{})
-		e.tokens = tokens
-		e.start(t, bus.Config{})
-		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "same-id", typeDo, doData{MemberID: "m1", N: 1}), bus.Binary)
-		bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 1)
-		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "same-id", typeDo, doData{MemberID: "m1", N: 2}), bus.Binary, nats.MsgIdHdr, "other")
-		dl := bustest.WaitMessages(t, e.js, "LOYALTY_DLQ", "loyalty.dlq.test.do", 1)[0]
-		assert.Equal(t, "conflict", dl.Header.Get("Loyalty-Dlq-Reason"))
-		bustest.WaitIdle(t, e.js, "test")
-		assert.Equal(t, 1, e.led.get(e.led.calls, "same-id"))
-		rs := results(t, e.js)
-		require.Len(t, rs, 1)
-		assert.EqualValues(t, 1, rs[0].Result(t).Output["n"], "the first command's result stands")
-	})
+	e := newEnv(t, bus.Topology{})
+	e.start(t, bus.Config{})
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "same-id", typeDo, doData{MemberID: "m1", N: 1}), bus.Binary)
+	bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 1)
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "same-id", typeDo, doData{MemberID: "m1", N: 2}), bus.Binary, nats.MsgIdHdr, "other")
+	dl := bustest.WaitMessages(t, e.js, "LOYALTY_DLQ", "loyalty.dlq.test.do", 1)[0]
+	assert.Equal(t, "conflict", dl.Header.Get("Loyalty-Dlq-Reason"))
+	bustest.WaitIdle(t, e.js, "test")
+	assert.Equal(t, 1, e.led.get(e.led.calls, "same-id"))
+	rs := results(t, e.js)
+	require.Len(t, rs, 1)
+	assert.EqualValues(t, 1, rs[0].Result(t).Output["n"], "the first command's result stands")
 }
 
 func TestReplayReattemptsFailedButNotSucceeded(t *testing.T) {
-	bothClaimModes(t, func(t *testing.T, tokens bool) {
-		e := newEnv(t, bus.Topology{})
-		e.tokens = tokens
-		var down atomic.Bool
-		down.Store(true)
-		e.led.fail = func(id string, _ int) error {
-			if id == "will-fail" && down.Load() {
-				return fmt.Errorf("outage: %w", vendorRefusal{})
-			}
-			return nil
+	e := newEnv(t, bus.Topology{})
+	var down atomic.Bool
+	down.Store(true)
+	e.led.fail = func(id string, _ int) error {
+		if id == "will-fail" && down.Load() {
+			return fmt.Errorf("outage: %w", vendorRefusal{})
 		}
-		e.start(t, bus.Config{})
-		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "will-fail", typeDo, doData{MemberID: "a"}), bus.Binary)
-		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "will-pass", typeDo, doData{MemberID: "b"}), bus.Binary)
-		bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 2)
-		bustest.WaitIdle(t, e.js, "test")
+		return nil
+	}
+	e.start(t, bus.Config{})
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "will-fail", typeDo, doData{MemberID: "a"}), bus.Binary)
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "will-pass", typeDo, doData{MemberID: "b"}), bus.Binary)
+	bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 2)
+	bustest.WaitIdle(t, e.js, "test")
 
-		down.Store(false)
-		for _, id := range []string{"will-fail", "will-pass"} {
-			m := "a"
-			if id == "will-pass" {
-				m = "b"
-			}
-			bustest.Publish(t, e.js, subjectDo, bustest.Command(t, id, typeDo, doData{MemberID: m}), bus.Binary,
-				nats.MsgIdHdr, "replay-"+id, "Loyalty-Replay", "true")
+	down.Store(false)
+	for _, id := range []string{"will-fail", "will-pass"} {
+		m := "a"
+		if id == "will-pass" {
+			m = "b"
 		}
-		all := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 3)
-		bustest.WaitIdle(t, e.js, "test")
-		all = results(t, e.js)
-		require.Len(t, all, 3, "one new result for the re-attempted command, none for the succeeded one")
-		last := all[2].Result(t)
-		assert.Equal(t, "will-fail", last.CommandID)
-		assert.Equal(t, "succeeded", last.Status)
-		assert.Equal(t, 2, last.Attempts)
-		assert.NotEqual(t, all[0].Event.ID(), all[2].Event.ID())
-		assert.Equal(t, 1, e.led.get(e.led.calls, "will-pass"))
-	})
+		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, id, typeDo, doData{MemberID: m}), bus.Binary,
+			nats.MsgIdHdr, "replay-"+id, "Loyalty-Replay", "true")
+	}
+	all := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 3)
+	bustest.WaitIdle(t, e.js, "test")
+	all = results(t, e.js)
+	require.Len(t, all, 3, "one new result for the re-attempted command, none for the succeeded one")
+	last := all[2].Result(t)
+	assert.Equal(t, "will-fail", last.CommandID)
+	assert.Equal(t, "succeeded", last.Status)
+	assert.Equal(t, 2, last.Attempts)
+	assert.NotEqual(t, all[0].Event.ID(), all[2].Event.ID())
+	assert.Equal(t, 1, e.led.get(e.led.calls, "will-pass"))
 }
 
 func TestOrderPerPartitionKeySurvivesRetries(t *testing.T) {
@@ -389,25 +365,22 @@ func TestOrderPerPartitionKeySurvivesRetries(t *testing.T) {
 }
 
 func TestCrashMidCallRepeatsCallWithSameIDAndPublishesOneResult(t *testing.T) {
-	bothClaimModes(t, func(t *testing.T, tokens bool) {
-		e := newEnv(t, bus.Topology{})
-		e.tokens = tokens
-		e.led.block = make(chan struct{})
-		stop := e.start(t, bus.Config{AckWait: time.Second, ShutdownTimeout: 10 * time.Millisecond})
-		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "crash-1", typeDo, doData{MemberID: "m1"}), bus.Binary)
-		require.Eventually(t, func() bool { return e.led.get(e.led.calls, "crash-1") == 1 }, 10*time.Second, 5*time.Millisecond)
-		stop() // the handler is cancelled mid-call: nothing is settled
-		assert.Zero(t, bustest.Count(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>"))
+	e := newEnv(t, bus.Topology{})
+	e.led.block = make(chan struct{})
+	stop := e.start(t, bus.Config{AckWait: time.Second, ShutdownTimeout: 10 * time.Millisecond})
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "crash-1", typeDo, doData{MemberID: "m1"}), bus.Binary)
+	require.Eventually(t, func() bool { return e.led.get(e.led.calls, "crash-1") == 1 }, 10*time.Second, 5*time.Millisecond)
+	stop() // the handler is cancelled mid-call: nothing is settled
+	assert.Zero(t, bustest.Count(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>"))
 
-		close(e.led.block)
-		e.start(t, bus.Config{AckWait: time.Second})
-		r := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 1)[0].Result(t)
-		assert.Equal(t, "succeeded", r.Status)
-		assert.Equal(t, 2, r.Attempts)
-		bustest.WaitIdle(t, e.js, "test")
-		assert.Len(t, results(t, e.js), 1)
-		assert.Equal(t, 1, e.led.get(e.led.effects, "crash-1"))
-	})
+	close(e.led.block)
+	e.start(t, bus.Config{AckWait: time.Second})
+	r := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 1)[0].Result(t)
+	assert.Equal(t, "succeeded", r.Status)
+	assert.Equal(t, 2, r.Attempts)
+	bustest.WaitIdle(t, e.js, "test")
+	assert.Len(t, results(t, e.js), 1)
+	assert.Equal(t, 1, e.led.get(e.led.effects, "crash-1"))
 }
 
 // TestSlowHandlerIsKeptAliveNotRedelivered runs a handler for 2.5 ack
@@ -432,4 +405,29 @@ func TestSlowHandlerIsKeptAliveNotRedelivered(t *testing.T) {
 	assert.Equal(t, "succeeded", r.Status)
 	bustest.WaitIdle(t, e.js, "test")
 	assert.Equal(t, 1, e.led.get(e.led.calls, "slow-1"), "one call: no duplicate in flight")
+}
+
+type keptBack struct{}
+
+func (keptBack) Error() string             { return "rate limit reached" }
+func (keptBack) Temporary() bool           { return true }
+func (keptBack) Attempted() bool           { return false }
+func (keptBack) RetryAfter() time.Duration { return 0 }
+
+// TestKeptBackCallsDoNotUseUpAttempts hands a command back more often than
+// MaxAttempts allows, as a limiter or open breaker would during an outage:
+// it still succeeds once the vendor may be called.
+func TestKeptBackCallsDoNotUseUpAttempts(t *testing.T) {
+	e := newEnv(t, bus.Topology{})
+	e.led.fail = func(_ string, call int) error {
+		if call <= 5 {
+			return keptBack{}
+		}
+		return nil
+	}
+	e.start(t, bus.Config{MaxAttempts: 2})
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "kept-back", typeDo, doData{MemberID: "m1"}), bus.Binary)
+	r := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 1)[0].Result(t)
+	assert.Equal(t, "succeeded", r.Status)
+	assert.Equal(t, 1, r.Attempts, "only the call that reached the vendor counts")
 }

@@ -35,7 +35,8 @@ type Config struct {
 	MaxWait time.Duration
 	// Breaker trips an endpoint's circuit after MinRequests requests in a
 	// window of Window with a failure ratio of FailureRatio or more
-	// (defaults 10, 30s, 0.5); it stays open OpenFor (default 30s), then
+	// (defaults 10, 30s, 0.5), or after MinRequests/2 failures in a row; it
+	// stays open OpenFor (default 30s), then
 	// lets one probe through and closes on its success. Failures are
 	// transport errors, 5xx and 429, never business refusals.
 	Breaker BreakerConfig
@@ -215,7 +216,10 @@ func (t *Transport) breaker(endpoint string) *breaker {
 		Interval:    bc.Window,
 		Timeout:     bc.OpenFor,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
-			return c.Requests >= bc.MinRequests && float64(c.TotalFailures)/float64(c.Requests) >= bc.FailureRatio
+			// A run of failures trips at once: the ratio alone is slow when
+			// the window still holds the successes from before an outage.
+			return c.ConsecutiveFailures >= bc.MinRequests/2 ||
+				c.Requests >= bc.MinRequests && float64(c.TotalFailures)/float64(c.Requests) >= bc.FailureRatio
 		},
 		OnStateChange: func(_ string, _, to gobreaker.State) {
 			// Called with the breaker's own lock held, never ours.
@@ -262,3 +266,7 @@ func (e *UnavailableError) Temporary() bool { return true }
 
 // RetryAfter is when the call may go.
 func (e *UnavailableError) RetryAfter() time.Duration { return e.Wait }
+
+// Attempted reports false: the vendor was not called, so the runtime does
+// not count this against the command's attempts.
+func (e *UnavailableError) Attempted() bool { return false }

@@ -40,11 +40,10 @@ func New(vendor Vendor) *Service { return &Service{vendor: vendor} }
 // Routes lists the commands the service handles.
 func (s *Service) Routes() []bus.Route {
 	return []bus.Route{
-		// Shuyun de-duplicates each operation on its X-Business-Token.
-		routing.TokenRoute(points.FreezeCommand, s.freeze),
-		routing.TokenRoute(points.UnfreezeCommand, s.unfreeze),
-		routing.TokenRoute(points.ConsumeCommand, s.consume),
-		routing.TokenRoute(points.AdjustCommand, s.adjust),
+		routing.Route(points.FreezeCommand, s.freeze),
+		routing.Route(points.UnfreezeCommand, s.unfreeze),
+		routing.Route(points.ConsumeCommand, s.consume),
+		routing.Route(points.AdjustCommand, s.adjust),
 	}
 }
 

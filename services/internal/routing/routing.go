@@ -13,14 +13,6 @@ func Route(c events.Command, h bus.Handler) bus.Route {
 	return bus.Route{Type: c.Type, Subject: c.Subject, Schema: c.Schema, PartitionKey: c.PartitionKey, Handler: h}
 }
 
-// TokenRoute is Route for a command whose vendor de-duplicates on the token
-// the handler sends (bus.Route.VendorIdempotent).
-func TokenRoute(c events.Command, h bus.Handler) bus.Route {
-	r := Route(c, h)
-	r.VendorIdempotent = true
-	return r
-}
-
 // Change returns a change event of type c carrying data.
 func Change(c events.Change, data any) bus.Change {
 	return bus.Change{Type: c.Type, Subject: c.Subject, Data: data}
