@@ -42,6 +42,8 @@ each takes --json for scripts and -h for its flags):
   loyaltybus dlq list|show SEQ|redrive SEQ|redrive --all|purge SEQ
                                   inspect and redrive dead letters
   loyaltybus status               streams, consumers, dead letters, idempotency records
+  loyaltybus simulate shuyun [--addr 127.0.0.1:0] [--replay-mode no-dedup] [--rate-limit N]
+                                  serve a vendor simulator with /_sim/ inspection endpoints
 
 Exit codes: 0 ok, 1 command failed or rejected (--wait), 2 usage error,
 3 timeout waiting for a result, 4 NATS or stream unavailable.
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDLQ(ctx, args, getenv, stdout, stderr)
 	case "status":
 		return runStatus(ctx, args, getenv, stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, args, getenv, stdout, stderr)
 	}
 	if _, ok := component(cmd); ok { // "loyaltybus points" is "loyaltybus run points"
 		return serve(ctx, append([]string{cmd}, args...), getenv, stdout, stderr)

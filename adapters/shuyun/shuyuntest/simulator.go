@@ -56,8 +56,10 @@
 // # Recording and faults
 //
 // Every request is recorded (Calls), successful side effects are counted per (path, token)
-// (Effects, EffectCount), and faults can be injected (FailNext, BusinessErrorNext,
-// CommitThenDrop, Delay, DelayNext). A Simulator is safe for concurrent use.
+// (Effects, EffectCount), requests in flight are counted (Stats: peak concurrency and duplicate
+// in-flight calls of one token), and faults can be injected (FailNext, BusinessErrorNext,
+// CommitThenDrop, Delay, DelayNext), also on a random share of requests with a seeded draw
+// (SetChaos). A Simulator is safe for concurrent use.
 package shuyuntest
 
 import (
@@ -166,6 +168,8 @@ type Simulator struct {
 	opts   Options
 	raw    rawCapture
 	faults faultSet
+	chaos  chaosState
+	flight flight
 
 	mu          sync.Mutex
 	accounts    map[string]*account
@@ -236,6 +240,11 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		path, inPrefix = r.URL.Path, true
 	}
 	s.record(r, path, body)
+	token := r.Header.Get("X-Business-Token")
+	if token == "" {
+		token = r.Header.Get("X-Request-Sequence")
+	}
+	defer s.flight.begin(path, token)()
 
 	if resp, ok := s.gateway(r); !ok {
 		writeResponse(w, resp)
@@ -246,14 +255,22 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := s.faults.take(path)
-	if f.delay > 0 {
-		t := time.NewTimer(f.delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
+	c := s.chaos.draw(path)
+	if f.delay == 0 {
+		f.delay = c.delay
+	}
+	if f.fail == nil {
+		f.fail = c.fail
+	}
+	f.drop = f.drop || c.drop
+	if f.delay > 0 && !wait(r, f.delay) {
+		return
+	}
+	if c.timeout > 0 {
+		if wait(r, c.timeout) {
+			writeResponse(w, (&fault{status: http.StatusGatewayTimeout}).failResponse())
 		}
+		return
 	}
 	switch {
 	case f.fail != nil:
@@ -269,6 +286,18 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeResponse(w, resp)
+}
+
+// wait holds a request for d; it reports false when the client gave up first.
+func wait(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // route dispatches to the endpoint handlers.

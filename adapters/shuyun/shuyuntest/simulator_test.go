@@ -3,6 +3,7 @@ package shuyuntest_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -315,4 +316,66 @@ func TestRecording(t *testing.T) {
 	require.Len(t, coupons, 1)
 	assert.Equal(t, shuyuntest.StateGranted, coupons[0].State)
 	assert.Len(t, srv.Calls(""), 2)
+}
+
+func TestChaos(t *testing.T) {
+	// sendMany sends n freezes with distinct tokens and counts the answers by status
+	// (0: no answer).
+	sendMany := func(t *testing.T, srv *shuyuntest.Server, n int) map[int]int {
+		t.Helper()
+		got := map[int]int{}
+		client := &http.Client{Timeout: 200 * time.Millisecond}
+		for i := range n {
+			req, err := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/member/freezePoint", bytes.NewReader(fixture(t, "freeze_points.json")))
+			require.NoError(t, err)
+			for k, v := range auth(srv, "X-Business-Token", fmt.Sprintf("t%d", i)) {
+				req.Header[k] = []string{v}
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				got[0]++
+				continue
+			}
+			_ = resp.Body.Close()
+			got[resp.StatusCode]++
+		}
+		return got
+	}
+	t.Run("shares are drawn from the seed", func(t *testing.T) {
+		run := func() (map[int]int, []shuyuntest.Effect) {
+			srv := shuyuntest.NewServer(t, shuyuntest.Options{DefaultBalance: 1 << 30})
+			srv.SetChaos(shuyuntest.Chaos{Seed: 7, DropShare: 0.2, FailShare: 0.3, FailStatuses: []int{http.StatusServiceUnavailable}})
+			return sendMany(t, srv, 200), srv.Effects()
+		}
+		got, effects := run()
+		assert.Equal(t, 200, got[0]+got[http.StatusNoContent]+got[http.StatusServiceUnavailable])
+		assert.InDelta(t, 40, got[0], 20, "about a fifth dropped: %v", got)
+		assert.InDelta(t, 60, got[http.StatusServiceUnavailable], 25, "about 30%% refused: %v", got)
+		assert.Len(t, effects, got[0]+got[http.StatusNoContent], "dropped requests were applied, refused ones not")
+		again, _ := run()
+		assert.Equal(t, got, again, "the same seed draws the same faults")
+	})
+	t.Run("timeouts leave no effect and clear stops the chaos", func(t *testing.T) {
+		srv := shuyuntest.NewServer(t)
+		srv.SetChaos(shuyuntest.Chaos{TimeoutShare: 1, TimeoutAfter: time.Hour, Path: "/member/freezePoint"})
+		got := sendMany(t, srv, 3)
+		assert.Equal(t, map[int]int{0: 3}, got)
+		assert.Empty(t, srv.Effects())
+		srv.ClearChaos()
+		assert.Equal(t, map[int]int{http.StatusNoContent: 2}, sendMany(t, srv, 2))
+	})
+	t.Run("stats count duplicate in-flight calls", func(t *testing.T) {
+		srv := shuyuntest.NewServer(t)
+		srv.DelayNext(1, 300*time.Millisecond)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			send(t, srv.URL, "POST", "/member/freezePoint", auth(srv, "X-Business-Token", "same"), fixture(t, "freeze_points.json"))
+		}()
+		require.Eventually(t, func() bool { return srv.Stats().InFlight == 1 }, 5*time.Second, 5*time.Millisecond)
+		send(t, srv.URL, "POST", "/member/freezePoint", auth(srv, "X-Business-Token", "same"), fixture(t, "freeze_points.json"))
+		<-done
+		st := srv.Stats()
+		assert.Equal(t, shuyuntest.Stats{Requests: 2, InFlight: 0, PeakInFlight: 2, Overlaps: 1}, st)
+	})
 }
