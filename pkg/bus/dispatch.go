@@ -125,6 +125,10 @@ func (s *Service) next(ctx context.Context, j *job, retryAt time.Time) *job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.held, j)
+	if !retryAt.IsZero() {
+		// Ours, out for a delayed redelivery: not an orphan (see guard).
+		s.delayed[j.seq()] = retryAt.Add(s.cfg.AckWait)
+	}
 	if j.key == "" {
 		return nil
 	}
@@ -229,6 +233,9 @@ func isClosed(c chan struct{}) bool {
 func (s *Service) newJob(m jetstream.Msg) *job {
 	j := &job{msg: m, received: s.cfg.Now(), route: s.routes[m.Subject()]}
 	j.meta, _ = m.Metadata()
+	s.mu.Lock()
+	delete(s.delayed, j.seq()) // back from a delayed redelivery
+	s.mu.Unlock()
 	j.replay = headerValue(m.Headers(), "Loyalty-Replay") == "true"
 	j.ev, j.mode, j.decodeErr = Decode(m.Headers(), m.Data())
 	if j.decodeErr != nil || j.ev == nil {
@@ -280,7 +287,12 @@ func (s *Service) guard(ctx context.Context, j *job) bool {
 		ictx, cancel := context.WithTimeout(ctx, s.cfg.AckWait)
 		info, err := s.ConsumerInfo(ictx)
 		cancel()
-		if err == nil && info.NumAckPending > 1 {
+		s.mu.Lock()
+		mine := len(s.held) + s.delayedLocked(now)
+		s.mu.Unlock()
+		// This delivery, those held and this service's own delayed retries
+		// are accounted for; anything beyond was taken by someone else.
+		if err == nil && info.NumAckPending > mine+1 {
 			s.mu.Lock()
 			if !isClosed(s.stop) && s.guarded == nil {
 				s.guarded = []*job{}
@@ -306,6 +318,18 @@ func (s *Service) guard(ctx context.Context, j *job) bool {
 	return true
 }
 
+// delayedLocked counts this service's messages out for a delayed
+// redelivery, forgetting those that should long have come back (they went to
+// another replica). s.mu must be held.
+func (s *Service) delayedLocked(now time.Time) int {
+	for seq, deadline := range s.delayed {
+		if now.After(deadline) {
+			delete(s.delayed, seq)
+		}
+	}
+	return len(s.delayed)
+}
+
 // releaseGuarded runs the held messages in stream order once every pending
 // delivery is one this service holds, or at the latest at until.
 func (s *Service) releaseGuarded(ctx context.Context, until time.Time) {
@@ -326,7 +350,7 @@ wait:
 		case <-poll.C:
 			info, err := s.ConsumerInfo(ctx)
 			s.mu.Lock()
-			mine := len(s.held) // running, queued and guarded alike
+			mine := len(s.held) + s.delayedLocked(s.cfg.Now()) // running, queued, guarded, delayed
 			s.mu.Unlock()
 			if err == nil && info.NumAckPending <= mine {
 				break wait // nothing is out with a dead instance any more

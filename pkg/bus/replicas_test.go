@@ -3,6 +3,9 @@ package bus_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,4 +71,46 @@ func TestReplicasKeepPartitionOrder(t *testing.T) {
 		}
 		assert.Equal(t, want, got, "member m%d", m)
 	}
+}
+
+type retryIn time.Duration
+
+func (r retryIn) Error() string             { return "vendor busy" }
+func (r retryIn) RetryAfter() time.Duration { return time.Duration(r) }
+
+// TestOwnRetriesDoNotHoldNewWork checks the take-over guard does not take
+// this service's own delayed retries for another instance's orphans: with
+// a command waiting for its retry, a new one after a quiet spell is not held.
+func TestOwnRetriesDoNotHoldNewWork(t *testing.T) {
+	e := newEnv(t, bus.Topology{})
+	e.led.fail = func(id string, call int) error {
+		if id == "waits" && call == 1 {
+			return retryIn(time.Second)
+		}
+		return nil
+	}
+	var logs lockedLog
+	e.start(t, bus.Config{AckWait: 5 * time.Second, PinnedTTL: time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "waits", typeDo, doData{MemberID: "a"}), bus.Binary)
+	require.Eventually(t, func() bool { return e.led.get(e.led.calls, "waits") == 1 }, 5*time.Second, time.Millisecond)
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "fresh", typeDo, doData{MemberID: "b"}), bus.Binary)
+	bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 2)
+	assert.NotContains(t, logs.String(), "holding commands", "the service held new work behind its own retry")
+}
+
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

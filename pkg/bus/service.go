@@ -252,8 +252,9 @@ type Service struct {
 	blocked map[string]block  // keys waiting for a retried head
 	// lastDelivery and guardUntil drive the take-over guard (dispatch.go).
 	lastDelivery time.Time
-	guarded      []*job            // non-nil while the take-over guard holds messages
-	held         map[*job]struct{} // messages not yet settled, for heartbeats
+	guarded      []*job               // non-nil while the take-over guard holds messages
+	delayed      map[uint64]time.Time // own messages out for delayed redelivery, by stream seq
+	held         map[*job]struct{}    // messages not yet settled, for heartbeats
 	sem          chan struct{}
 	wg           sync.WaitGroup
 	stop         chan struct{}
@@ -286,6 +287,7 @@ func New(js jetstream.JetStream, cfg Config) (*Service, error) {
 		keys:    map[string][]*job{},
 		blocked: map[string]block{},
 		held:    map[*job]struct{}{},
+		delayed: map[uint64]time.Time{},
 		sem:     make(chan struct{}, cfg.Concurrency),
 		stop:    make(chan struct{}),
 		ready:   make(chan struct{}),
