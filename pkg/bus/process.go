@@ -393,11 +393,8 @@ func (s *Service) deadLetterInvalid(ctx context.Context, j *job, reason string) 
 
 func (s *Service) logOutcome(ctx context.Context, j *job, outcome string, attempts int, start time.Time, err error, extra ...slog.Attr) {
 	level := slog.LevelInfo
-	switch outcome {
-	case outcomeFailed, outcomeRejected, outcomeConflict:
+	if outcome == outcomeFailed || outcome == outcomeRejected || outcome == outcomeConflict {
 		level = slog.LevelWarn
-	case outcomeRetry, outcomeDeferred, outcomeInterrupted:
-		level = slog.LevelInfo
 	}
 	attrs := []slog.Attr{
 		slog.String("event_id", j.ev.ID()),
@@ -510,7 +507,7 @@ func (s *Service) outputs(j *job, rec *record, out *Outcome, herr error, now tim
 	id := j.ev.ID()
 	res := resultData{CommandID: id, CommandType: j.ev.Type(), Status: rec.State, Attempts: rec.Attempts}
 	if herr != nil {
-		res.Error = errorData(herr, rec)
+		res.Error = errorData(herr)
 	}
 	if out != nil && out.Output != nil {
 		b, err := json.Marshal(out.Output)
@@ -672,7 +669,7 @@ type errorBody struct {
 	Vendor    *VendorDetail `json:"vendor,omitempty"`
 }
 
-func errorData(err error, rec *record) *errorBody {
+func errorData(err error) *errorBody {
 	// Results and dead letters leave the process: PII a vendor or a handler
 	// quoted in an error is masked as in logs.
 	e := &errorBody{Message: pii.MaskText(err.Error()), Vendor: vendorOf(err)}

@@ -327,9 +327,9 @@ func TestReplayReattemptsFailedButNotSucceeded(t *testing.T) {
 		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, id, typeDo, doData{MemberID: m}), bus.Binary,
 			nats.MsgIdHdr, "replay-"+id, "Loyalty-Replay", "true")
 	}
-	all := bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 3)
+	bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 3)
 	bustest.WaitIdle(t, e.js, "test")
-	all = results(t, e.js)
+	all := results(t, e.js)
 	require.Len(t, all, 3, "one new result for the re-attempted command, none for the succeeded one")
 	last := all[2].Result(t)
 	assert.Equal(t, "will-fail", last.CommandID)
