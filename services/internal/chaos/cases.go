@@ -276,21 +276,14 @@ const (
 // time out); then the vendor is healthy. The limiter must hold the rate, the
 // breaker must open and close by itself, and nothing may be lost or doubled.
 func caseVendorFaults(ctx context.Context, r *Runner, o Options) (History, error) {
-	e, err := r.env(ctx, "3", EnvOptions{ServiceEnv: []string{
+	e, msgs, err := r.startCase(ctx, "3", EnvOptions{ServiceEnv: []string{
 		fmt.Sprintf("LOYALTY_SHUYUN_RATE=%d", case3Rate), fmt.Sprintf("LOYALTY_SHUYUN_BURST=%d", case3Burst),
 		"LOYALTY_SHUYUN_MAX_CONCURRENT=16", "LOYALTY_SHUYUN_BREAKER_OPEN_FOR=1s", "LOYALTY_SHUYUN_TIMEOUT=1s",
-	}})
+	}}, "k3", max(4, o.N/10), o.N)
 	if err != nil {
 		return History{}, err
 	}
 	defer e.Close()
-	if _, err := e.StartService(ctx); err != nil {
-		return History{}, err
-	}
-	msgs, err := NewWorkload("k3", max(4, o.N/10)).Next(o.N)
-	if err != nil {
-		return History{}, err
-	}
 	pub := NewPublisher(e.JS)
 	half := len(msgs) / 2
 	if err := e.Vendor.Inject(ctx, Fault{Kind: "chaos", DropShare: 0.2, Seed: o.Seed}); err != nil {
@@ -356,21 +349,14 @@ func caseVendorFaults(ctx context.Context, r *Runner, o Options) (History, error
 // them), and close by itself once a probe succeeds.
 func caseVendorDown(ctx context.Context, r *Runner, o Options) (History, error) {
 	const openFor, minRequests, maxConcurrent = time.Second, 10, 16
-	e, err := r.env(ctx, "3b", EnvOptions{ServiceEnv: []string{
+	e, msgs, err := r.startCase(ctx, "3b", EnvOptions{ServiceEnv: []string{
 		fmt.Sprintf("LOYALTY_SHUYUN_RATE=%d", case3Rate), fmt.Sprintf("LOYALTY_SHUYUN_BURST=%d", case3Burst),
 		fmt.Sprintf("LOYALTY_SHUYUN_MAX_CONCURRENT=%d", maxConcurrent), "LOYALTY_SHUYUN_BREAKER_OPEN_FOR=" + openFor.String(),
-	}})
+	}}, "k3b", max(4, o.N/10), o.N)
 	if err != nil {
 		return History{}, err
 	}
 	defer e.Close()
-	if _, err := e.StartService(ctx); err != nil {
-		return History{}, err
-	}
-	msgs, err := NewWorkload("k3b", max(4, o.N/10)).Next(o.N)
-	if err != nil {
-		return History{}, err
-	}
 	pub := NewPublisher(e.JS)
 	half := len(msgs) / 2
 	if err := pub.Publish(ctx, msgs[:half], time.Minute); err != nil {
@@ -448,21 +434,14 @@ func caseSlowVendor(ctx context.Context, r *Runner, o Options) (History, error) 
 // the commands stream's duplicate window expired, against a vendor that
 // applies a repeated token again. The idempotency record must answer.
 func caseDedupExpiry(ctx context.Context, r *Runner, o Options) (History, error) {
-	e, err := r.env(ctx, "5", EnvOptions{
+	e, msgs, err := r.startCase(ctx, "5", EnvOptions{
 		Topology: bus.Topology{DuplicatesWindow: time.Second},
 		Vendor:   VendorOptions{NoDedup: true},
-	})
+	}, "k5", max(4, o.N/10), o.N)
 	if err != nil {
 		return History{}, err
 	}
 	defer e.Close()
-	if _, err := e.StartService(ctx); err != nil {
-		return History{}, err
-	}
-	msgs, err := NewWorkload("k5", max(4, o.N/10)).Next(o.N)
-	if err != nil {
-		return History{}, err
-	}
 	pub := NewPublisher(e.JS)
 	if err := pub.Publish(ctx, msgs, time.Minute); err != nil {
 		return History{}, err
@@ -508,18 +487,11 @@ func caseConflict(otherMember bool) func(ctx context.Context, r *Runner, o Optio
 		id = "6b"
 	}
 	return func(ctx context.Context, r *Runner, o Options) (History, error) {
-		e, err := r.env(ctx, id, EnvOptions{Vendor: VendorOptions{NoDedup: true}})
+		e, msgs, err := r.startCase(ctx, id, EnvOptions{Vendor: VendorOptions{NoDedup: true}}, "k"+id, max(4, o.N/10), o.N)
 		if err != nil {
 			return History{}, err
 		}
 		defer e.Close()
-		if _, err := e.StartService(ctx); err != nil {
-			return History{}, err
-		}
-		msgs, err := NewWorkload("k"+id, max(4, o.N/10)).Next(o.N)
-		if err != nil {
-			return History{}, err
-		}
 		var all []Message
 		conflicts := 0
 		for i, m := range msgs {
@@ -643,4 +615,24 @@ func streamLeader(ctx context.Context, js jetstream.JetStream, stream string) (s
 		return "", fmt.Errorf("stream %s has no leader", stream)
 	}
 	return info.Cluster.Leader, nil
+}
+
+// startCase sets up the usual case: an environment with the service running
+// and n commands of a fresh workload over the given number of members. The
+// caller closes the environment.
+func (r *Runner) startCase(ctx context.Context, id string, opts EnvOptions, prefix string, members, n int) (*Env, []Message, error) {
+	e, err := r.env(ctx, id, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := e.StartService(ctx); err != nil {
+		e.Close()
+		return nil, nil, err
+	}
+	msgs, err := NewWorkload(prefix, members).Next(n)
+	if err != nil {
+		e.Close()
+		return nil, nil, err
+	}
+	return e, msgs, nil
 }
