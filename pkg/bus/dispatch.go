@@ -133,11 +133,26 @@ func (s *Service) next(ctx context.Context, j *job, retryAt time.Time) *job {
 		return nil
 	}
 	if !retryAt.IsZero() {
-		// The head waits for its redelivery and the queue waits with it. If
-		// the head is redelivered elsewhere, stop waiting after a while.
+		// The head waits for its redelivery and the queue waits with it.
+		// When it is late, checkBlocked asks the bus why before giving up.
 		key, seq := j.key, j.seq()
-		wait := time.Until(retryAt) + s.cfg.AckWait
-		s.blocked[key] = block{seq: seq, timer: time.AfterFunc(wait, func() { s.unblock(ctx, key, seq) })}
+		// A copy of the head redelivered while it ran (its ack deadline
+		// passed while the bus was away) would sit in the queue, kept
+		// pending by heartbeats, and the head would never come back: send
+		// the copy back with the same delay.
+		queue := s.keys[key][:0]
+		for _, q := range s.keys[key] {
+			if q.seq() != seq {
+				queue = append(queue, q)
+				continue
+			}
+			delete(s.held, q)
+			_ = q.msg.NakWithDelay(time.Until(retryAt) + nakMargin)
+		}
+		s.keys[key] = queue
+		b := block{seq: seq, id: j.ev.ID(), since: s.cfg.Now()}
+		b.timer = time.AfterFunc(time.Until(retryAt)+s.cfg.AckWait, func() { s.checkBlocked(ctx, key, seq) })
+		s.blocked[key] = b
 		return nil
 	}
 	queue := s.keys[j.key]
@@ -157,12 +172,47 @@ func (s *Service) next(ctx context.Context, j *job, retryAt time.Time) *job {
 	return queue[0]
 }
 
-// unblock gives up waiting for a retried head that did not come back.
-func (s *Service) unblock(ctx context.Context, key string, seq uint64) {
+// maxLateChecks bounds how long a key waits for a head that the bus says is
+// still pending: that many checks, one ack wait apart, that reached the bus.
+const maxLateChecks = 10
+
+// checkBlocked runs when a key's retried head is late. A head comes back
+// unless it was settled elsewhere (another replica took it) or left the
+// stream; a timer alone cannot tell, because while the broker restarts or is
+// paused the delayed redelivery itself is lost and the head returns only
+// after its ack deadline, measured by a broker that was away. So the key stays
+// blocked while the head is provably still pending, or the bus cannot be
+// asked, and is released once the head is settled or gone.
+func (s *Service) checkBlocked(ctx context.Context, key string, seq uint64) {
 	s.mu.Lock()
 	b, ok := s.blocked[key]
-	if !ok || b.seq != seq {
+	if !ok || b.seq != seq || isClosed(s.stop) {
 		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1) // under mu, before Run starts waiting
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.AckWait)
+	pending, err := s.headPending(cctx, b.id, seq)
+	cancel()
+	s.mu.Lock()
+	b, ok = s.blocked[key]
+	if !ok || b.seq != seq { // the head came back meanwhile
+		s.mu.Unlock()
+		return
+	}
+	if err == nil {
+		b.checks++
+	}
+	if (err != nil || pending) && b.checks < maxLateChecks && !isClosed(s.stop) {
+		b.timer = time.AfterFunc(s.cfg.AckWait, func() { s.checkBlocked(ctx, key, seq) })
+		s.blocked[key] = b
+		s.mu.Unlock()
+		if err != nil {
+			s.log.Debug("retried command is late; bus not reachable, key stays blocked", "event_id", b.id, "err", err)
+		}
 		return
 	}
 	delete(s.blocked, key)
@@ -174,7 +224,28 @@ func (s *Service) unblock(ctx context.Context, key string, seq uint64) {
 	}
 	s.keys[key] = queue[1:]
 	s.mu.Unlock()
+	if pending {
+		s.log.Warn("retried command did not come back; running the commands behind it",
+			"event_id", b.id, "stream_seq", seq, "waited", s.cfg.Now().Sub(b.since))
+	}
 	s.startWorker(ctx, queue[0])
+}
+
+// headPending reports whether the command id, delivered as stream sequence
+// seq, may still come back: its record is not settled and the consumer's
+// acknowledgement floor is below it.
+func (s *Service) headPending(ctx context.Context, id string, seq uint64) (bool, error) {
+	if rec, _, err := s.idem.get(ctx, id); err != nil {
+		return false, err
+	} else if rec != nil && rec.settled() {
+		return false, nil
+	}
+	info, err := s.ConsumerInfo(ctx)
+	if err != nil {
+		return false, err
+	}
+	// The floor also passes messages that left the stream unacknowledged.
+	return info.AckFloor.Stream < seq, nil
 }
 
 // releaseBlocked hands back the commands queued behind retried heads; called
@@ -194,16 +265,19 @@ func (s *Service) releaseBlocked() {
 	}
 }
 
-// deferJob returns a message for redelivery after d (plus a margin so it
-// comes back after the command it follows).
+// deferJob returns a message for redelivery after d (plus nakMargin).
 func (s *Service) deferJob(j *job, d time.Duration) {
 	if d < 0 {
 		d = 0
 	}
 	j.until = s.cfg.Now().Add(d)
 	s.release(j)
-	_ = j.msg.NakWithDelay(d + 50*time.Millisecond)
+	_ = j.msg.NakWithDelay(d + nakMargin)
 }
+
+// nakMargin is added to redelivery delays so a message comes back after the
+// command it follows.
+const nakMargin = 50 * time.Millisecond
 
 // handBack returns an unstarted message during shutdown so another replica
 // can take it at once. It is not a retry: nothing was attempted.

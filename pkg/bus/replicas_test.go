@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,4 +114,90 @@ func (l *lockedLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// heldObserver records the most messages the service held at once.
+type heldObserver struct{ max atomic.Int64 }
+
+func (o *heldObserver) Outcome(bus.Observation)                           {}
+func (o *heldObserver) HandlerDone(string, string, time.Duration, string) {}
+func (o *heldObserver) Held(_ string, n int) {
+	for cur := o.max.Load(); int64(n) > cur && !o.max.CompareAndSwap(cur, int64(n)); cur = o.max.Load() {
+	}
+}
+
+// TestRetriedHeadRedeliveredWhileRunning covers what a paused or restarted
+// broker does: the ack deadline of a running command passes (its in-progress
+// acks were lost), so a copy of it is delivered and queued behind it on its
+// key. When the running command then goes back for a retry, the copy must
+// not stay in the queue (kept pending by heartbeats, so the command never
+// comes back) and the command behind it must not run first.
+func TestRetriedHeadRedeliveredWhileRunning(t *testing.T) {
+	e := newEnv(t, bus.Topology{})
+	// The clock steps back an hour once "a" runs: the heartbeat then sees
+	// the messages received so far as fresh and keeps quiet, as if its
+	// in-progress acks were lost, so the server redelivers them.
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(-time.Duration(offset.Load())) }
+	obs := &heldObserver{}
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	releaseA := func() { once.Do(func() { close(release) }) }
+	defer releaseA() // before the service stops, even if the test fails
+	e.led.fail = func(id string, call int) error {
+		if id == "a" && call == 1 {
+			// Step back once b is held too, so both miss their heartbeats.
+			for obs.max.Load() < 2 {
+				select {
+				case <-release:
+					return nil
+				case <-time.After(time.Millisecond):
+				}
+			}
+			offset.Store(int64(time.Hour))
+			close(started)
+			<-release
+			return retryIn(0)
+		}
+		return nil
+	}
+	e.start(t, bus.Config{AckWait: time.Second, Now: now, Observer: obs})
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "a", typeDo, doData{MemberID: "m", N: 1}), bus.Binary)
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "b", typeDo, doData{MemberID: "m", N: 2}), bus.Binary)
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a never ran")
+	}
+	// a and b, then their copies once the ack deadline passed.
+	require.Eventually(t, func() bool { return obs.max.Load() >= 4 }, 10*time.Second, 5*time.Millisecond)
+	releaseA()
+	bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 2)
+	e.led.mu.Lock()
+	defer e.led.mu.Unlock()
+	assert.Equal(t, []int{1, 2}, e.led.order["m"], "b ran before the retried a")
+}
+
+// TestLateRetriedHeadKeepsItsKeyBlocked checks a key whose retried head is
+// late (here: the clock says its wait is long over, as after a broker that
+// was away) stays blocked while the head is still pending, rather than
+// letting the next command of the key overtake it.
+func TestLateRetriedHeadKeepsItsKeyBlocked(t *testing.T) {
+	e := newEnv(t, bus.Topology{})
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(-time.Duration(offset.Load())) }
+	e.led.fail = func(id string, call int) error {
+		if id == "a" && call == 1 {
+			offset.Store(int64(time.Hour))
+			return retryIn(0)
+		}
+		return nil
+	}
+	e.start(t, bus.Config{AckWait: time.Second, Now: now})
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "a", typeDo, doData{MemberID: "m", N: 1}), bus.Binary)
+	bustest.Publish(t, e.js, subjectDo, bustest.Command(t, "b", typeDo, doData{MemberID: "m", N: 2}), bus.Binary)
+	bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", 2)
+	e.led.mu.Lock()
+	defer e.led.mu.Unlock()
+	assert.Equal(t, []int{1, 2}, e.led.order["m"], "b overtook the retried a")
 }

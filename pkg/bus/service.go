@@ -266,7 +266,11 @@ type Service struct {
 // redelivery, so later commands of the key do not overtake it.
 type block struct {
 	seq   uint64
-	timer *time.Timer
+	id    string    // the head's command id, to look up its record
+	since time.Time // when the key started waiting
+	// checks counts the late checks that reached the bus (checkBlocked).
+	checks int
+	timer  *time.Timer
 }
 
 // New returns a Service on js. Register routes with Handle before Run.

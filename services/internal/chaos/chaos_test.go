@@ -36,13 +36,6 @@ func TestFastSubset(t *testing.T) {
 	o := Options{N: 200, Burst: 2000, Kills: 3, Seed: uint64(time.Now().UnixNano()), Settle: 60 * time.Second}
 	t.Logf("seed %d", o.Seed)
 	want := []string{"1", "2", "3", "5", "6"}
-	// knownOrderIssue names cases whose per-member order can still break
-	// (README.md, "Findings" 7): when the broker is SIGKILLed or paused, a
-	// command handed back for redelivery may stay away longer than its key
-	// waits for it. Their order violations are logged, not failed, unless
-	// LOYALTY_CHAOS_STRICT=1; every other anomaly fails.
-	knownOrderIssue := []string{"2"}
-	strict := os.Getenv("LOYALTY_CHAOS_STRICT") == "1"
 	full := os.Getenv("LOYALTY_CHAOS_FULL") == "1"
 	var rows []Row
 	for _, c := range Cases() {
@@ -57,10 +50,6 @@ func TestFastSubset(t *testing.T) {
 			assert.Zero(t, row.DuplicateResults, "duplicate results: %v", row.Details)
 			assert.Zero(t, row.DoubleEffects, "double effects: %v", row.Details)
 			assert.Zero(t, row.Unexpected, "unexpected: %v", row.Details)
-			if row.OrderViolations > 0 && slices.Contains(knownOrderIssue, c.ID) && !strict {
-				t.Logf("KNOWN ISSUE: %d order violations: %v", row.OrderViolations, row.Details)
-				return
-			}
 			assert.Zero(t, row.OrderViolations, "order violations: %v", row.Details)
 		})
 	}
