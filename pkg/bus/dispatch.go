@@ -55,8 +55,10 @@ func (j *job) seq() uint64 {
 // dispatch is the consume callback. It decodes just enough to find the
 // partition key, then runs the job or queues it behind the command of the same
 // key that is running or waiting for its retry, so commands of one key settle
-// in stream order. It blocks while all workers are busy, which is the
-// back-pressure on fetching.
+// in stream order. It does not wait for a free worker: a message waiting
+// here is held, so heartbeats keep it from being redelivered, where one left
+// in the client's fetch buffer would not be. The consumer's MaxAckPending
+// bounds how many are held.
 func (s *Service) dispatch(ctx context.Context, m jetstream.Msg) {
 	j := s.newJob(m)
 	if s.guard(ctx, j) {
@@ -90,7 +92,8 @@ func (s *Service) enqueue(ctx context.Context, j *job) {
 	s.startWorker(ctx, j)
 }
 
-// startWorker runs j (and its key's queue) on a worker once a slot is free.
+// startWorker runs j (and its key's queue) on a worker once a slot is free,
+// without waiting for one.
 func (s *Service) startWorker(ctx context.Context, j *job) {
 	s.mu.Lock()
 	if isClosed(s.stop) {
@@ -100,19 +103,19 @@ func (s *Service) startWorker(ctx context.Context, j *job) {
 	}
 	s.wg.Add(1) // under mu, so it happens before Run starts waiting
 	s.mu.Unlock()
+	go s.runKey(ctx, j)
+}
+
+// runKey takes a worker slot, then processes j and the jobs queued behind it
+// on the same key.
+func (s *Service) runKey(ctx context.Context, j *job) {
+	defer s.wg.Done()
 	select {
 	case s.sem <- struct{}{}:
 	case <-s.stop:
 		s.handBack(j)
-		s.wg.Done()
 		return
 	}
-	go s.runKey(ctx, j)
-}
-
-// runKey processes j and then the jobs queued behind it on the same key.
-func (s *Service) runKey(ctx context.Context, j *job) {
-	defer s.wg.Done()
 	defer func() { <-s.sem }()
 	for j != nil {
 		s.process(ctx, j)
