@@ -201,3 +201,34 @@ func TestLateRetriedHeadKeepsItsKeyBlocked(t *testing.T) {
 	defer e.led.mu.Unlock()
 	assert.Equal(t, []int{1, 2}, e.led.order["m"], "b overtook the retried a")
 }
+
+// redeliveryObserver counts deliveries the server had made before.
+type redeliveryObserver struct {
+	heldObserver
+	redelivered atomic.Int64
+}
+
+func (o *redeliveryObserver) Outcome(ob bus.Observation) {
+	if ob.Redelivered {
+		o.redelivered.Add(1)
+	}
+}
+
+// TestBacklogWaitingForWorkersIsNotRedelivered checks messages fetched while
+// every worker is busy are kept alive: with one worker and a slow vendor,
+// each waits several ack waits' worth of work, yet none is redelivered.
+func TestBacklogWaitingForWorkersIsNotRedelivered(t *testing.T) {
+	e := newEnv(t, bus.Topology{})
+	e.led.fail = func(string, int) error {
+		time.Sleep(600 * time.Millisecond) // the vendor's latency
+		return nil
+	}
+	obs := &redeliveryObserver{}
+	e.start(t, bus.Config{AckWait: time.Second, Concurrency: 1, Observer: obs})
+	const n = 6
+	for i := range n {
+		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, fmt.Sprintf("w-%d", i), typeDo, doData{MemberID: fmt.Sprintf("m%d", i), N: i}), bus.Binary)
+	}
+	bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", n)
+	assert.Zero(t, obs.redelivered.Load(), "deliveries redelivered while waiting for a worker")
+}
