@@ -512,6 +512,7 @@ func caseConflict(otherMember bool) func(ctx context.Context, r *Runner, o Optio
 		}
 		h, err := finish(ctx, e, id, pub, func() error { return nil }, len(msgs), o)
 		h.Conflicts = conflicts
+		h.Racing = otherMember
 		h.Notes = append(h.Notes, fmt.Sprintf("%d ids published again with another payload", conflicts))
 		return h, err
 	}

@@ -3,6 +3,7 @@ package chaos
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -60,8 +61,8 @@ type Call struct {
 // DeadLetter is one copy in LOYALTY_DLQ.
 type DeadLetter struct {
 	// CommandID is the ce-id of the copied command; Reason its
-	// Loyalty-Dlq-Reason.
-	CommandID, Reason string
+	// Loyalty-Dlq-Reason; Member the memberId of its data.
+	CommandID, Reason, Member string
 }
 
 // Window is a span of time in which no result may be stored (the cluster had
@@ -79,6 +80,12 @@ type History struct {
 	// Conflicts is how many publishes reused a command id with another
 	// payload; each must leave one DLQ copy with reason conflict.
 	Conflicts int
+	// Racing says the reused ids ran on other partition keys than their
+	// first payload, in parallel with it: whichever claims the id first
+	// stands, so the later copy may win. Where the DLQ holds the first
+	// payload, the command's own outcome (and that of commands naming it as
+	// their freeze) is the copy's, not checked against its expectation.
+	Racing bool
 	// Quiet are the windows in which no result may be stored.
 	Quiet []Window
 	// RateLimit, when positive, is the most vendor requests allowed in any
@@ -177,6 +184,10 @@ func Check(h History) Row {
 			}
 		}
 	}
+	lostRace := racesLost(h, byID)
+	if len(lostRace) > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d of %d racing ids went to the later copy (first claim wins, by design)", len(lostRace), h.Conflicts))
+	}
 	firstCall, lastCall := callTimes(h.Calls)
 	for _, c := range h.Commands {
 		got, ok := status[c.ID]
@@ -188,6 +199,9 @@ func Check(h History) Row {
 		case len(ids[c.ID]) > 1:
 			r.DuplicateResults++
 			detail("duplicate: %s has %d distinct results", c.ID, len(ids[c.ID]))
+		}
+		if lostRace[c.ID] || lostRace[c.FreezeID] {
+			continue // the copy's outcome, or a consequence of it
 		}
 		want := c.Expect
 		if want == "" {
@@ -229,6 +243,9 @@ func Check(h History) Row {
 			r.Unexpected++
 			detail("effect %s token %s that no command asked for", e.Op, e.Token)
 			continue
+		}
+		if lostRace[c.ID] {
+			continue // the copy's effect, on another member
 		}
 		if prev, ok := last[c.Member]; ok && c.Index < prev {
 			r.OrderViolations++
@@ -277,6 +294,22 @@ func Check(h History) Row {
 		detail("redelivery storm: %d vendor calls after every command had settled", h.CallsAfterSettled)
 	}
 	return r
+}
+
+// racesLost returns the ids of a racing case whose later copy won: the DLQ
+// conflict copy is the first payload (same member as the command).
+func racesLost(h History, byID map[string]*Command) map[string]bool {
+	lost := map[string]bool{}
+	if !h.Racing {
+		return lost
+	}
+	for _, d := range h.DeadLetters {
+		c := byID[d.CommandID]
+		if c != nil && strings.HasPrefix(d.Reason, "conflict") && d.Member == c.Member {
+			lost[c.ID] = true
+		}
+	}
+	return lost
 }
 
 // freezePath is the vendor endpoint of a freeze, whose token consume and

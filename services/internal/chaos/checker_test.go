@@ -94,6 +94,26 @@ func TestCheck(t *testing.T) {
 			h.Conflicts = 2
 			h.DeadLetters = []DeadLetter{{CommandID: "f1", Reason: "conflict"}}
 		}, want: Row{Unexpected: 1}},
+		{name: "a racing copy that won the id is not unexpected", change: func(h *History) {
+			// f1's copy (member ax) claimed first; the original is the
+			// conflict, and c1 fails at the vendor: a's freeze never was.
+			h.Conflicts, h.Racing = 1, true
+			h.Commands[1].FreezeID = "f1"
+			h.DeadLetters = []DeadLetter{{CommandID: "f1", Reason: "conflict: other payload", Member: "a"}}
+			h.Results[3].Status = "failed"
+		}, want: Row{}},
+		{name: "without a race, the same outcome is unexpected", change: func(h *History) {
+			h.Conflicts = 1
+			h.Commands[1].FreezeID = "f1"
+			h.DeadLetters = []DeadLetter{{CommandID: "f1", Reason: "conflict: other payload", Member: "a"}}
+			h.Results[3].Status = "failed"
+		}, want: Row{Unexpected: 1}},
+		{name: "a racing original that won is checked as usual", change: func(h *History) {
+			h.Conflicts, h.Racing = 1, true
+			h.Commands[1].FreezeID = "f1"
+			h.DeadLetters = []DeadLetter{{CommandID: "f1", Reason: "conflict: other payload", Member: "ax"}}
+			h.Results[3].Status = "failed"
+		}, want: Row{Unexpected: 1}},
 		{name: "conflict copies as many as conflicts", change: func(h *History) {
 			h.Conflicts = 1
 			h.DeadLetters = []DeadLetter{{CommandID: "f1", Reason: "conflict"}, {CommandID: "c1", Reason: "failed: x"}}

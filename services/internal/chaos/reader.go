@@ -89,7 +89,11 @@ func ReadDeadLetters(ctx context.Context, js jetstream.JetStream) ([]DeadLetter,
 	var out []DeadLetter
 	err := readStream(ctx, js, streamDLQ, func(m jetstream.Msg, _ *jetstream.MsgMetadata) error {
 		h := m.Headers()
-		out = append(out, DeadLetter{CommandID: h.Get("ce-id"), Reason: h.Get("Loyalty-Dlq-Reason")})
+		var data struct {
+			MemberID string `json:"memberId"`
+		}
+		_ = json.Unmarshal(m.Data(), &data) // binary mode: the data is the command's
+		out = append(out, DeadLetter{CommandID: h.Get("ce-id"), Reason: h.Get("Loyalty-Dlq-Reason"), Member: data.MemberID})
 		return nil
 	})
 	return out, err
