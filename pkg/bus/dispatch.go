@@ -106,19 +106,30 @@ func (s *Service) startWorker(ctx context.Context, j *job) {
 	go s.runKey(ctx, j)
 }
 
-// runKey takes a worker slot, then processes j and the jobs queued behind it
-// on the same key.
+// runKey processes j and then the jobs queued behind it on the same key.
+// Each holds a worker slot until its handler returns, so Concurrency bounds
+// the vendor calls in flight; settling (a round trip to the bus) runs beside
+// the next command's call rather than in its way. The key stays busy until
+// the command settled.
 func (s *Service) runKey(ctx context.Context, j *job) {
 	defer s.wg.Done()
-	select {
-	case s.sem <- struct{}{}:
-	case <-s.stop:
-		s.handBack(j)
-		return
-	}
-	defer func() { <-s.sem }()
 	for j != nil {
-		s.process(ctx, j)
+		select {
+		case s.sem <- struct{}{}:
+		case <-s.stop:
+			s.handBack(j)
+			s.next(ctx, j, time.Time{}) // hands back the key's queue
+			return
+		}
+		slot := true
+		free := func() {
+			if slot {
+				slot = false
+				<-s.sem
+			}
+		}
+		s.process(ctx, j, free)
+		free()
 		j = s.next(ctx, j, j.until)
 	}
 }

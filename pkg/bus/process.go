@@ -39,8 +39,9 @@ const (
 const infraRetry = time.Second
 
 // process takes one message to settlement, or returns it for a delayed
-// redelivery (recording when in j.until, so its key waits for it).
-func (s *Service) process(ctx context.Context, j *job) {
+// redelivery (recording when in j.until, so its key waits for it). It calls
+// done once the handler has returned: settling needs no worker slot.
+func (s *Service) process(ctx context.Context, j *job, done func()) {
 	start := s.cfg.Now()
 	ctx, span := s.startSpan(ctx, j)
 	defer span.End()
@@ -75,6 +76,7 @@ func (s *Service) process(ctx context.Context, j *job) {
 	}
 
 	out, herr := s.call(ctx, j, next)
+	done()
 	now := s.cfg.Now()
 	if herr != nil && isShutdown(ctx, herr) {
 		// Stopping: leave the command to the redelivery of this same message.
@@ -316,9 +318,7 @@ func (s *Service) settle(ctx context.Context, j *job, rec *record, rev uint64, s
 // ack confirmed, failed and rejected ones terminated with their reason.
 func (s *Service) ack(ctx context.Context, j *job, state string, herr error) {
 	if state == stateSucceeded {
-		if err := j.msg.DoubleAck(ctx); err != nil {
-			s.log.Warn("ack", "event_id", j.ev.ID(), "err", err)
-		}
+		s.doubleAck(ctx, j)
 		return
 	}
 	reason := state
@@ -326,6 +326,20 @@ func (s *Service) ack(ctx context.Context, j *job, state string, herr error) {
 		reason += ": " + herr.Error()
 	}
 	_ = j.msg.TermWithReason(truncate(pii.MaskText(reason), 256))
+}
+
+// doubleAck acknowledges j and waits for the server's confirmation off the
+// worker, so the key's next command (or the next key) does not wait a round
+// trip for it. By now the outcome is stored and its outputs published: if the
+// ack is lost, the redelivery only republishes them. Run waits for it.
+func (s *Service) doubleAck(ctx context.Context, j *job) {
+	s.wg.Add(1) // the caller's worker holds a count, so Run is still waiting
+	go func() {
+		defer s.wg.Done()
+		if err := j.msg.DoubleAck(ctx); err != nil {
+			s.log.Warn("ack", "event_id", j.ev.ID(), "err", err)
+		}
+	}()
 }
 
 // republish answers a command id seen again with its stored outcome. A
@@ -345,8 +359,8 @@ func (s *Service) republish(ctx context.Context, j *job, rec *record, start time
 	}
 	if same {
 		s.ack(ctx, j, rec.State, nil)
-	} else if err := j.msg.DoubleAck(ctx); err != nil {
-		s.log.Warn("ack", "event_id", j.ev.ID(), "err", err)
+	} else {
+		s.doubleAck(ctx, j)
 	}
 	s.release(j)
 	outcome := outcomeDuplicate

@@ -232,3 +232,22 @@ func TestBacklogWaitingForWorkersIsNotRedelivered(t *testing.T) {
 	bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", n)
 	assert.Zero(t, obs.redelivered.Load(), "deliveries redelivered while waiting for a worker")
 }
+
+// TestStopLeavesNothingPending checks the drain: once Run has returned,
+// every settled command's ack is confirmed and the consumer holds nothing.
+func TestStopLeavesNothingPending(t *testing.T) {
+	e := newEnv(t, bus.Topology{})
+	stop := e.start(t, bus.Config{Concurrency: 64})
+	const n = 300
+	for i := range n {
+		bustest.Publish(t, e.js, subjectDo, bustest.Command(t, fmt.Sprintf("s-%d", i), typeDo, doData{MemberID: fmt.Sprintf("m%d", i), N: i}), bus.Binary)
+	}
+	bustest.WaitMessages(t, e.js, "LOYALTY_RESULTS", "loyalty.result.>", n)
+	stop()
+	cons, err := e.js.Consumer(t.Context(), "LOYALTY_COMMANDS", "test")
+	require.NoError(t, err)
+	info, err := cons.Info(t.Context())
+	require.NoError(t, err)
+	assert.Zero(t, info.NumAckPending, "unconfirmed acks after stop")
+	assert.Equal(t, uint64(n), info.AckFloor.Stream)
+}

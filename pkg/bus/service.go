@@ -20,7 +20,9 @@ type Config struct {
 	// Name names the service: its durable consumer and its output source
 	// ("loyaltybus/<Name>"). Required.
 	Name string
-	// Concurrency bounds the handlers running at once (default 64).
+	// Concurrency bounds the handlers running at once (default 64). Settling
+	// (record, outputs, ack) does not hold a slot, so it does not stand in
+	// the way of the next vendor call.
 	Concurrency int
 	// AckWait is the consumer's ack deadline (default 30s). Handlers running
 	// longer are kept alive with in-progress acks every AckWait/3.
