@@ -28,6 +28,9 @@ type job struct {
 	data    any
 	dataErr error
 	parsed  bool
+	// rejection is why the command breaks the envelope or data rules (nil:
+	// valid), decided on delivery.
+	rejection *RejectionError
 	// vendor notes the vendor the handler called, for the log line.
 	vendor *vendorNote
 	// until is set when the message went back for a delayed redelivery:
@@ -329,6 +332,10 @@ func (s *Service) newJob(m jetstream.Msg) *job {
 	if j.decodeErr != nil || j.ev == nil {
 		return j
 	}
+	// Validated here rather than on the worker: this goroutine lives on,
+	// with a stack already grown for the validator's recursion, where each
+	// new worker goroutine would grow (copy) its stack again.
+	j.rejection = s.checkCommand(j)
 	if pk, ok := j.ev.Extensions()["partitionkey"].(string); ok && pk != "" {
 		j.key = pk
 		return j

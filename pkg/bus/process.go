@@ -62,7 +62,7 @@ func (s *Service) process(ctx context.Context, j *job, done func()) {
 		s.settle(ctx, j, rec, noRecord, start, rej)
 		return
 	}
-	rejection := s.checkCommand(j)
+	rejection := j.rejection
 	next, rev, ok := s.admit(ctx, j, rejection, start)
 	if !ok {
 		return
