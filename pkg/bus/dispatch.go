@@ -172,20 +172,26 @@ func (s *Service) next(ctx context.Context, j *job, retryAt time.Time) *job {
 		s.blocked[key] = b
 		return nil
 	}
-	queue := s.keys[j.key]
-	if len(queue) == 0 {
-		delete(s.keys, j.key)
-		return nil
-	}
 	if isClosed(s.stop) {
-		delete(s.keys, j.key)
-		for _, q := range queue {
+		for _, q := range s.keys[j.key] {
 			delete(s.held, q)
 			_ = q.msg.Nak() // unstarted: hand back at once, see handBack
 		}
+		delete(s.keys, j.key)
 		return nil
 	}
-	s.keys[j.key] = queue[1:]
+	return s.popLocked(j.key)
+}
+
+// popLocked takes the next job queued on key, or forgets the key when none
+// is left. s.mu must be held.
+func (s *Service) popLocked(key string) *job {
+	queue := s.keys[key]
+	if len(queue) == 0 {
+		delete(s.keys, key)
+		return nil
+	}
+	s.keys[key] = queue[1:]
 	return queue[0]
 }
 
@@ -233,19 +239,16 @@ func (s *Service) checkBlocked(ctx context.Context, key string, seq uint64) {
 		return
 	}
 	delete(s.blocked, key)
-	queue := s.keys[key]
-	if len(queue) == 0 {
-		delete(s.keys, key)
-		s.mu.Unlock()
+	nextJob := s.popLocked(key)
+	s.mu.Unlock()
+	if nextJob == nil {
 		return
 	}
-	s.keys[key] = queue[1:]
-	s.mu.Unlock()
 	if pending {
 		s.log.Warn("retried command did not come back; running the commands behind it",
 			"event_id", b.id, "stream_seq", seq, "waited", s.cfg.Now().Sub(b.since))
 	}
-	s.startWorker(ctx, queue[0])
+	s.startWorker(ctx, nextJob)
 }
 
 // headPending reports whether the command id, delivered as stream sequence
