@@ -65,6 +65,9 @@ type DeadLetter struct {
 	CommandID, Reason, Member string
 }
 
+// conflict says the copy is a reused id's other payload.
+func (d DeadLetter) conflict() bool { return strings.HasPrefix(d.Reason, "conflict") }
+
 // Window is a span of time in which no result may be stored (the cluster had
 // no quorum).
 type Window struct{ From, To time.Time }
@@ -258,7 +261,7 @@ func Check(h History) Row {
 	// Conflicts: every reused id leaves its DLQ copy.
 	conflicts := 0
 	for _, d := range h.DeadLetters {
-		if len(d.Reason) >= len("conflict") && d.Reason[:len("conflict")] == "conflict" {
+		if d.conflict() {
 			conflicts++
 		}
 	}
@@ -305,7 +308,7 @@ func racesLost(h History, byID map[string]*Command) map[string]bool {
 	}
 	for _, d := range h.DeadLetters {
 		c := byID[d.CommandID]
-		if c != nil && strings.HasPrefix(d.Reason, "conflict") && d.Member == c.Member {
+		if c != nil && d.conflict() && d.Member == c.Member {
 			lost[c.ID] = true
 		}
 	}
