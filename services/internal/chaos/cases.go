@@ -124,6 +124,16 @@ func background(fn func() error) (wait func() error) {
 	}
 }
 
+// publishPaced publishes msgs in the background, chunk every interval (see
+// paced). wait returns the publisher's outcome (for finish); stop cancels it
+// and waits, for the deferred clean-up of a case that ends early.
+func publishPaced(ctx context.Context, e *Env, msgs []Message, chunk int, every time.Duration) (pub *Publisher, wait func() error, stop func()) {
+	pub = NewPublisher(e.JS)
+	pctx, cancel := context.WithCancel(ctx)
+	wait = background(func() error { return paced(pctx, pub, msgs, chunk, every) })
+	return pub, wait, func() { cancel(); _ = wait() }
+}
+
 // paced publishes msgs in chunks of chunk, one chunk every every, so the
 // faults of a case meet publishing as well as processing.
 func paced(ctx context.Context, p *Publisher, msgs []Message, chunk int, every time.Duration) error {
@@ -188,11 +198,8 @@ func serviceKill(ctx context.Context, r *Runner, o Options, id string, env []str
 	if err != nil {
 		return History{}, err
 	}
-	pub := NewPublisher(e.JS)
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	waitPub := background(func() error { return paced(pctx, pub, msgs, max(1, o.N/10), 100*time.Millisecond) })
-	defer func() { _ = waitPub() }()
+	pub, waitPub, stopPub := publishPaced(ctx, e, msgs, max(1, o.N/10), 100*time.Millisecond)
+	defer stopPub()
 	rnd := rand.New(rand.NewPCG(o.Seed, 1))
 	for i, at := range progress(rnd, o.Kills, o.N, 0.05, 0.9) {
 		if err := e.WaitResults(ctx, at, o.Settle); err != nil {
@@ -227,11 +234,8 @@ func caseBroker(ctx context.Context, r *Runner, o Options) (History, error) {
 	if err != nil {
 		return History{}, err
 	}
-	pub := NewPublisher(e.JS)
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	waitPub := background(func() error { return paced(pctx, pub, msgs, max(1, o.N/20), 150*time.Millisecond) })
-	defer func() { _ = waitPub() }()
+	pub, waitPub, stopPub := publishPaced(ctx, e, msgs, max(1, o.N/20), 150*time.Millisecond)
+	defer stopPub()
 	node := e.Broker.Nodes[0]
 	faults := []struct {
 		name string
@@ -566,11 +570,8 @@ func caseReplicas(ctx context.Context, r *Runner, o Options) (History, error) {
 	if err != nil {
 		return History{}, err
 	}
-	pub := NewPublisher(e.JS)
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	waitPub := background(func() error { return paced(pctx, pub, msgs, max(1, o.N/20), 100*time.Millisecond) })
-	defer func() { _ = waitPub() }()
+	pub, waitPub, stopPub := publishPaced(ctx, e, msgs, max(1, o.N/20), 100*time.Millisecond)
+	defer stopPub()
 	if err := e.WaitResults(ctx, uint64(o.N/3), o.Settle); err != nil {
 		return History{}, err
 	}

@@ -87,11 +87,8 @@ func caseCluster(ctx context.Context, r *Runner, o Options) (History, error) {
 	if err != nil {
 		return History{}, err
 	}
-	pub := NewPublisher(e.JS)
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	waitPub := background(func() error { return paced(pctx, pub, msgs, max(1, o.N/30), 200*time.Millisecond) })
-	defer func() { _ = waitPub() }()
+	pub, waitPub, stopPub := publishPaced(ctx, e, msgs, max(1, o.N/30), 200*time.Millisecond)
+	defer stopPub()
 	rnd := rand.New(rand.NewPCG(o.Seed, 8))
 	var notes []string
 
