@@ -557,11 +557,13 @@ func readEvents(t *testing.T, sub *conn) *collector {
 	})
 	require.NoError(t, err)
 	c := &collector{got: make(chan string, 256)}
+	// A pull sent while the new R3 consumer still elects its leader is
+	// lost; a short expiry sends the next one soon, not after 30 s.
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		if err := m.DoubleAck(context.Background()); err == nil {
 			c.got <- m.Subject()
 		}
-	})
+	}, jetstream.PullExpiry(time.Second))
 	require.NoError(t, err)
 	t.Cleanup(cc.Stop)
 	return c
