@@ -42,7 +42,7 @@ each takes --json for scripts and -h for its flags):
   loyaltybus dlq list|show SEQ|redrive SEQ|redrive --all|purge SEQ
                                   inspect and redrive dead letters
   loyaltybus status               streams, consumers, dead letters, idempotency records
-  loyaltybus simulate shuyun [--addr 127.0.0.1:0] [--replay-mode no-dedup] [--rate-limit N]
+  loyaltybus simulate shuyun [--addr 127.0.0.1:0] [--replay-mode no-dedup] [--rate-limit N] [--max-calls N]
                                   serve a vendor simulator with /_sim/ inspection endpoints
 
 Exit codes: 0 ok, 1 command failed or rejected (--wait), 2 usage error,

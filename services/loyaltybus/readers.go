@@ -103,7 +103,7 @@ func (v *vendors) smartx() (map[string]*smartx.Client, error) {
 		return nil, err
 	}
 	if len(regs) == 0 {
-		srv, err := smartxtest.Start(smartxtest.Options{PIN: simulatorPIN})
+		srv, err := smartxtest.Start(smartxtest.Options{PIN: simulatorPIN, MaxCalls: simMaxCalls})
 		if err != nil {
 			return nil, fmt.Errorf("start smartx simulator: %w", err)
 		}
@@ -149,7 +149,7 @@ func (v *vendors) wixtar() (*wixtar.Client, error) {
 		HTTPClient: v.httpClient("wixtar", v.s.Wixtar.Limits),
 	}
 	if cfg.BaseURL == "" {
-		sim := wixtartest.NewSimulator(wixtartest.Options{})
+		sim := wixtartest.NewSimulator(wixtartest.Options{MaxCalls: simMaxCalls})
 		url, err := v.serveSimulator("wixtar", sim, nil)
 		if err != nil {
 			return nil, err

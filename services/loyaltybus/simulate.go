@@ -23,13 +23,14 @@ const simControlPrefix = "/_sim/"
 // runSimulate serves a vendor simulator as a process of its own, so that a
 // test harness can inspect its ledger from outside the service process:
 //
-//	loyaltybus simulate shuyun --addr 127.0.0.1:0 [--replay-mode no-dedup] [--rate-limit N]
+//	loyaltybus simulate shuyun --addr 127.0.0.1:0 [--replay-mode no-dedup] [--rate-limit N] [--max-calls N]
 //
 // It prints the base URL on stdout, then serves until ctx ends. Besides the
 // vendor API it answers, under /_sim/:
 //
 //	GET  /_sim/effects               applied side effects per (op, token), in order of first effect
 //	GET  /_sim/calls?path=P&since=N  recorded requests from index N: method, path, token, time
+//	                                 (only the latest --max-calls; N counts from the oldest kept)
 //	GET  /_sim/stats                 requests, in flight, peak in flight, duplicate in-flight calls
 //	GET  /_sim/balance?member=M      available and frozen points
 //	POST /_sim/faults                inject a fault, see simFault
@@ -48,10 +49,11 @@ func runSimulate(ctx context.Context, args []string, _ func(string) string, stdo
 	rateLimit := fs.Int("rate-limit", 0, "requests per second the gateway accepts before answering 429 (0: no limit)")
 	balance := fs.Int64("balance", 0, "available points of a member not seen before (0: the simulator's default, 1000)")
 	prefix := fs.String("path-prefix", "", "path prefix of the vendor API, e.g. /schm-shuyun-crm-papi")
+	maxCalls := fs.Int("max-calls", simMaxCalls, "recorded calls kept for /_sim/calls, the most recent (0: every call, memory grows with each)")
 	if err := fs.Parse(args); err != nil {
 		return usageError("simulate: %w", err)
 	}
-	opts := shuyuntest.Options{RateLimit: *rateLimit, DefaultBalance: *balance, PathPrefix: *prefix}
+	opts := shuyuntest.Options{RateLimit: *rateLimit, DefaultBalance: *balance, PathPrefix: *prefix, MaxCalls: *maxCalls}
 	switch *replay {
 	case "token":
 		opts.ReplayMode = shuyuntest.TokenReplay

@@ -22,6 +22,12 @@ import (
 	"github.com/loyaltybus/loyaltybus/pkg/telemetry"
 )
 
+// simMaxCalls bounds the call journal (Options.MaxCalls) of the simulators the all-in-one
+// and "loyaltybus simulate" start. The journal keeps each request's headers and body for
+// tests; the all-in-one never reads it and /_sim/calls needs only recent calls, while
+// unbounded it held about 40 MB after 30 000 commands and kept growing with every call.
+const simMaxCalls = 1000
+
 // vendors builds each vendor client once, on first use, from the settings;
 // a vendor without a configured URL gets its built-in simulator, served on
 // a loopback port and announced loudly in the log.
@@ -54,7 +60,7 @@ func (v *vendors) shuyun() (*shuyun.Client, error) {
 		HTTPClient: v.httpClient("shuyun", v.s.Shuyun.Limits),
 	}
 	if cfg.BaseURL == "" {
-		sim := shuyuntest.NewSimulator(shuyuntest.Options{})
+		sim := shuyuntest.NewSimulator(shuyuntest.Options{MaxCalls: simMaxCalls})
 		url, err := v.serveSimulator("shuyun", sim, sim.WrapListener)
 		if err != nil {
 			return nil, err
@@ -86,7 +92,7 @@ func (v *vendors) pospal() (*pospal.Client, error) {
 		DailyQuota: v.s.Pospal.DailyQuota, HTTPClient: v.httpClient("pospal", v.s.Pospal.Limits),
 	}
 	if cfg.BaseURL == "" {
-		sim := pospaltest.NewSimulator(pospaltest.Options{DailyQuota: cfg.DailyQuota})
+		sim := pospaltest.NewSimulator(pospaltest.Options{DailyQuota: cfg.DailyQuota, MaxCalls: simMaxCalls})
 		sim.AddPromotion(simPospalRule, "loyaltybus simulator coupon")
 		url, err := v.serveSimulator("pospal", sim, nil)
 		if err != nil {

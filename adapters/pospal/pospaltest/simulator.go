@@ -46,6 +46,11 @@ type Options struct {
 	MaxTicketWindow time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// MaxCalls bounds the call journal (Calls) to the most recent MaxCalls
+	// requests, so a long-running simulator holds bounded memory; zero (or
+	// less) keeps every call, as tests want. Vendor state and quotas are not
+	// affected.
+	MaxCalls int
 }
 
 // Call is a request the simulator received.
@@ -120,17 +125,42 @@ func NewSimulator(opts Options) *Simulator {
 // Calls returns copies of the requests received for method (the endpoint's
 // last path segment such as "use", or module/method, in any case), or all
 // requests for "", in arrival order. Requests refused by FailNext are
-// included; requests a client never sent are not.
+// included; requests a client never sent are not. With Options.MaxCalls set,
+// only the most recent MaxCalls requests (of any method) are kept, so only
+// those are seen.
 func (s *Simulator) Calls(method string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Call
-	for _, c := range s.calls {
+	for _, c := range keptCalls(s.calls, s.opts.MaxCalls) {
 		if method == "" || methodIs(method, restOf(c.Path)) {
 			out = append(out, Call{Path: c.Path, Header: c.Header.Clone(), Body: bytes.Clone(c.Body)})
 		}
 	}
 	return out
+}
+
+// appendCall appends c to calls and, when limit > 0, drops the oldest calls
+// beyond limit. The slice grows to 2×limit before the newest limit calls are
+// copied down, so a call costs O(1) amortised; keptCalls hides the older ones
+// until then.
+func appendCall(calls []Call, c Call, limit int) []Call {
+	calls = append(calls, c)
+	if limit > 0 && len(calls) >= 2*limit {
+		n := copy(calls, calls[len(calls)-limit:])
+		clear(calls[n:])
+		calls = calls[:n]
+	}
+	return calls
+}
+
+// keptCalls returns the most recent limit calls, or all of them when
+// limit ≤ 0.
+func keptCalls(calls []Call, limit int) []Call {
+	if limit > 0 && len(calls) > limit {
+		return calls[len(calls)-limit:]
+	}
+	return calls
 }
 
 // vendorError is a business error answer.
@@ -188,7 +218,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rest := restOf(r.URL.Path)
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	s.calls = appendCall(s.calls, Call{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}, s.opts.MaxCalls)
 	delay, delayMethods := s.delay, s.delayMethods
 	s.mu.Unlock()
 

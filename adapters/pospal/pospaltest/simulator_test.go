@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -185,4 +186,36 @@ func TestMountedWithoutTestingTB(t *testing.T) {
 	c, err := pospal.New(srv.Config())
 	require.NoError(t, err)
 	assert.ErrorIs(t, c.UseCouponCode(t.Context(), pospal.UseCouponCodeRequest{Code: "M1"}), pospal.ErrCouponInvalid)
+}
+
+func TestMaxCalls(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		maxCalls  int
+		wantCodes []string
+	}{
+		{name: "keeps the most recent", maxCalls: 3, wantCodes: []string{"C5", "C6", "C7"}},
+		{name: "zero keeps every call", maxCalls: 0, wantCodes: []string{"C1", "C2", "C3", "C4", "C5", "C6", "C7"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := pospaltest.NewServer(t, pospaltest.Options{MaxCalls: tt.maxCalls})
+			for i := 1; i <= 7; i++ { // past 2×3, so the journal is also compacted once
+				body := fmt.Appendf(nil, `{"appId":%q,"code":"C%d"}`, pospaltest.DefaultAppID, i)
+				status, _, _ := post(t, srv, usePath, pospaltest.DefaultAppKey, body, nil)
+				require.Equal(t, http.StatusOK, status)
+			}
+			var got []string
+			for _, c := range srv.Calls("use") {
+				var b struct{ Code string }
+				require.NoError(t, json.Unmarshal(c.Body, &b))
+				got = append(got, b.Code)
+			}
+			assert.Equal(t, tt.wantCodes, got)
+			assert.Len(t, srv.Calls(""), len(tt.wantCodes))
+			assert.Equal(t, 7, srv.Used(pospaltest.DefaultAppID), "the quota counts every call")
+		})
+	}
 }

@@ -55,7 +55,7 @@
 //
 // # Recording and faults
 //
-// Every request is recorded (Calls), successful side effects are counted per (path, token)
+// Every request is recorded (Calls; only the latest Options.MaxCalls when set), successful side effects are counted per (path, token)
 // (Effects, EffectCount), requests in flight are counted (Stats: peak concurrency and duplicate
 // in-flight calls of one token), and faults can be injected (FailNext, BusinessErrorNext,
 // CommitThenDrop, Delay, DelayNext), also on a random share of requests with a seeded draw
@@ -119,6 +119,10 @@ type Options struct {
 	TimeLayout string
 	// Now is the simulator's clock; nil means time.Now.
 	Now func() time.Time
+	// MaxCalls bounds the call journal (Calls) to the most recent MaxCalls requests, so a
+	// long-running simulator holds bounded memory; zero (or less) keeps every call, as tests
+	// want. Vendor state, effects and Stats are not affected.
+	MaxCalls int
 }
 
 // Call is one recorded request.
@@ -383,17 +387,39 @@ func (s *Simulator) record(r *http.Request, path string, body []byte) {
 		c.Header = r.Header.Clone()
 	}
 	s.mu.Lock()
-	s.calls = append(s.calls, c)
+	s.calls = appendCall(s.calls, c, s.opts.MaxCalls)
 	s.mu.Unlock()
 }
 
+// appendCall appends c to calls and, when limit > 0, drops the oldest calls beyond limit.
+// The slice grows to 2×limit before the newest limit calls are copied down, so a call costs
+// O(1) amortised; keptCalls hides the older ones until then.
+func appendCall(calls []Call, c Call, limit int) []Call {
+	calls = append(calls, c)
+	if limit > 0 && len(calls) >= 2*limit {
+		n := copy(calls, calls[len(calls)-limit:])
+		clear(calls[n:])
+		calls = calls[:n]
+	}
+	return calls
+}
+
+// keptCalls returns the most recent limit calls, or all of them when limit ≤ 0.
+func keptCalls(calls []Call, limit int) []Call {
+	if limit > 0 && len(calls) > limit {
+		return calls[len(calls)-limit:]
+	}
+	return calls
+}
+
 // Calls returns the recorded requests to path (without the prefix), oldest first; an empty
-// path returns every request.
+// path returns every request. With Options.MaxCalls set, only the most recent MaxCalls
+// requests (of any path) are kept, so only those are seen.
 func (s *Simulator) Calls(path string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Call
-	for _, c := range s.calls {
+	for _, c := range keptCalls(s.calls, s.opts.MaxCalls) {
 		if path == "" || c.Path == path {
 			c.Header = c.Header.Clone()
 			c.Body = slices.Clone(c.Body)

@@ -379,3 +379,30 @@ func TestChaos(t *testing.T) {
 		assert.Equal(t, shuyuntest.Stats{Requests: 2, InFlight: 0, PeakInFlight: 2, Overlaps: 1}, st)
 	})
 }
+
+func TestMaxCalls(t *testing.T) {
+	tests := []struct {
+		name       string
+		maxCalls   int
+		wantTokens []string
+	}{
+		{name: "keeps the most recent", maxCalls: 3, wantTokens: []string{"t5", "t6", "t7"}},
+		{name: "zero keeps every call", maxCalls: 0, wantTokens: []string{"t1", "t2", "t3", "t4", "t5", "t6", "t7"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := shuyuntest.NewServer(t, shuyuntest.Options{MaxCalls: tt.maxCalls})
+			for i := 1; i <= 7; i++ { // past 2×3, so the journal is also compacted once
+				a := send(t, srv.URL, "POST", "/member/freezePoint", auth(srv, "X-Business-Token", fmt.Sprintf("t%d", i)), fixture(t, "freeze_points.json"))
+				require.Equal(t, http.StatusNoContent, a.status)
+			}
+			var got []string
+			for _, c := range srv.Calls("") {
+				got = append(got, c.Token)
+			}
+			assert.Equal(t, tt.wantTokens, got)
+			assert.Len(t, srv.Calls("/member/freezePoint"), len(tt.wantTokens))
+			assert.Len(t, srv.Effects(), 7, "effects are vendor state, never dropped")
+		})
+	}
+}

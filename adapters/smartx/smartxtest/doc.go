@@ -7,7 +7,8 @@
 // cheques put with [Simulator.PutCheque], and every answer is a BaseResponse
 // with a resultCode. Faults are injected with ExpireToken, FailNext,
 // ResultCodeNext, Delay and HangUp; [Server.DeviceOff] refuses connections
-// outright. Every request is recorded (see [Simulator.Calls]).
+// outright. Every request is recorded (see [Simulator.Calls]; only the latest
+// Options.MaxCalls when set).
 //
 // [NewServer] runs a Simulator on 127.0.0.1 with a random port for one test;
 // [Start] does the same without a testing.TB. A Server captures the raw

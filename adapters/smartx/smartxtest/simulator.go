@@ -45,6 +45,11 @@ type Options struct {
 	LenientHeaderCase bool
 	// Now is the clock for call records; nil means time.Now.
 	Now func() time.Time
+	// MaxCalls bounds the call journal (Calls) to the most recent MaxCalls
+	// requests, so a long-running simulator holds bounded memory; zero (or
+	// less) keeps every call, as tests want. Cheques and tokens are not
+	// affected.
+	MaxCalls int
 }
 
 // Simulator is an in-memory SmartX register. It is an http.Handler and safe

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -161,4 +162,30 @@ func TestStart_withoutTestingTB(t *testing.T) {
 	_, got := post(t, srv.URL, map[string]string{"INTENT_OPERATION_TYPE": "GET_CHEQUES"}, "")
 	assert.Equal(t, 200, got.ResultCode)
 	srv.Close()
+}
+
+func TestSimulator_maxCalls(t *testing.T) {
+	tests := []struct {
+		name       string
+		maxCalls   int
+		wantBodies []string
+	}{
+		{name: "keeps the most recent", maxCalls: 3, wantBodies: []string{"5", "6", "7"}},
+		{name: "zero keeps every call", maxCalls: 0, wantBodies: []string{"1", "2", "3", "4", "5", "6", "7"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := smartxtest.NewServer(t, smartxtest.Options{MaxCalls: tt.maxCalls})
+			for i := 1; i <= 7; i++ { // past 2×3, so the journal is also compacted once
+				_, got := post(t, srv.URL, map[string]string{"INTENT_OPERATION_TYPE": "FLY"}, strconv.Itoa(i))
+				require.Equal(t, 399, got.ResultCode)
+			}
+			var got []string
+			for _, c := range srv.Calls("FLY") {
+				got = append(got, string(c.Body))
+			}
+			assert.Equal(t, tt.wantBodies, got)
+			assert.Len(t, srv.Calls(""), len(tt.wantBodies))
+		})
+	}
 }

@@ -39,6 +39,11 @@ type Options struct {
 	TokenTTL time.Duration
 	// Now is the clock for token expiry and call records; nil means time.Now.
 	Now func() time.Time
+	// MaxCalls bounds the call journal (Calls) to the most recent MaxCalls
+	// requests, so a long-running simulator holds bounded memory; zero (or
+	// less) keeps every call, as tests want. Records and tokens are not
+	// affected.
+	MaxCalls int
 }
 
 // Simulator is an in-memory Wixtar Omni API. It is an http.Handler and safe
@@ -88,7 +93,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		call.Status = rec.status
 		s.mu.Lock()
-		s.calls = append(s.calls, call)
+		s.calls = appendCall(s.calls, call, s.opts.MaxCalls)
 		s.mu.Unlock()
 	}()
 

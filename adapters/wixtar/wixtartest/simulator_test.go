@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -181,4 +182,30 @@ func TestSimulator_rendersVendorShapes(t *testing.T) {
 	assert.Equal(t, 1.5, b["order_amount"])
 	assert.Equal(t, "x", b["store_name"])
 	assert.Equal(t, "ZERO", b["point_type"])
+}
+
+func TestSimulator_maxCalls(t *testing.T) {
+	tests := []struct {
+		name      string
+		maxCalls  int
+		wantPages []string
+	}{
+		{name: "keeps the most recent", maxCalls: 3, wantPages: []string{"5", "6", "7"}},
+		{name: "zero keeps every call", maxCalls: 0, wantPages: []string{"1", "2", "3", "4", "5", "6", "7"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := wixtartest.NewServer(t, wixtartest.Options{MaxCalls: tt.maxCalls})
+			for i := 1; i <= 7; i++ { // past 2×3, so the journal is also compacted once
+				status, _ := getUsage(t, srv, "", "page="+strconv.Itoa(i))
+				require.Equal(t, http.StatusUnauthorized, status)
+			}
+			var got []string
+			for _, c := range srv.Calls(wixtar.PathPointsUsageRecords) {
+				got = append(got, c.Query.Get("page"))
+			}
+			assert.Equal(t, tt.wantPages, got)
+			assert.Len(t, srv.Calls(""), len(tt.wantPages))
+		})
+	}
 }

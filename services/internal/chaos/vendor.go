@@ -32,7 +32,8 @@ type VendorOptions struct {
 
 // StartVendor starts the simulator process.
 func StartVendor(ctx context.Context, bin, logDir string, o VendorOptions) (*Vendor, error) {
-	args := []string{"simulate", "shuyun", "--addr", "127.0.0.1:0", "--balance", "1000000"}
+	// --max-calls 0: the checker reads the whole call log (rates, call order per token).
+	args := []string{"simulate", "shuyun", "--addr", "127.0.0.1:0", "--balance", "1000000", "--max-calls", "0"}
 	if o.NoDedup {
 		args = append(args, "--replay-mode", "no-dedup")
 	}
