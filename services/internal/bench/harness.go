@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"os"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -344,9 +342,13 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// sampleRSS samples the resident set every 50ms; the returned function stops
-// sampling and reports the peak in MiB.
-func sampleRSS() func() float64 {
+// sampleRSS samples this process's resident set every 50ms; the returned
+// function stops sampling and reports the peak in MiB.
+func sampleRSS() func() float64 { return sample(rssMiB) }
+
+// sample calls rss every 50ms until the returned function is called, which
+// reports the largest value seen.
+func sample(rss func() float64) func() float64 {
 	stop := make(chan struct{})
 	peak := make(chan float64, 1)
 	go func() {
@@ -354,7 +356,7 @@ func sampleRSS() func() float64 {
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if v := rssMiB(); v > max {
+			if v := rss(); v > max {
 				max = v
 			}
 			select {
@@ -373,11 +375,5 @@ func rssMiB() float64 {
 	if err != nil {
 		return 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	return vmRSS(string(b))
 }

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -54,6 +55,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	jsonPath := fs.String("json", "bench.json", "where to write the table as JSON (empty: nowhere)")
 	pipelines := fs.String("pipelines", "loyaltybus,floor", "pipelines to run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the run to this file")
+	allInOneBin := fs.String("allinone", "", "loyaltybus binary for the all-in-one memory run (scripts/bench builds it); empty: skipped")
+	bursts := fs.String("bursts", "10000,50000", "burst sizes of the all-in-one memory run")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -120,6 +124,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			rows[i].VsFloor = rows[i].PerSecond / f
 		}
 	}
+	if *allInOneBin != "" && !*quick {
+		sizes, err := ints(*bursts)
+		if err != nil {
+			return fmt.Errorf("-bursts: %w", err)
+		}
+		for _, n := range sizes {
+			r, err := allInOne(ctx, *allInOneBin, n)
+			if err != nil {
+				return fmt.Errorf("all-in-one burst of %d: %w", n, err)
+			}
+			rows = append(rows, r)
+			fmt.Fprintf(os.Stderr, "  %s\n", r.brief())
+		}
+	}
+	if *memProfile != "" {
+		if err := writeHeapProfile(*memProfile); err != nil {
+			return err
+		}
+	}
 	printTable(out, rows)
 	if o.jsonPath != "" {
 		b, _ := json.MarshalIndent(rows, "", "  ")
@@ -128,6 +151,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile shows what is live, not what is garbage yet
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func key(p string, inf int, lat time.Duration) string { return fmt.Sprintf("%s/%d/%s", p, inf, lat) }
@@ -144,6 +180,7 @@ type row struct {
 	P99        time.Duration `json:"p99,omitempty"`
 	Max        time.Duration `json:"max,omitempty"`
 	CPUPerCmd  time.Duration `json:"cpuPerCommand"`
+	IdleRSSMiB float64       `json:"idleRssMiB,omitempty"`
 	PeakRSSMiB float64       `json:"peakRssMiB"`
 	VsFloor    float64       `json:"vsFloor,omitempty"`
 	Rate       float64       `json:"offeredRate,omitempty"`
@@ -155,7 +192,7 @@ func (r row) brief() string {
 
 func printTable(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "pipeline\tmode\tin-flight\tvendor\tcommands\tcmds/s\tp50\tp99\tmax\tCPU µs/cmd\tpeak RSS MiB\tvs floor\t")
+	fmt.Fprintln(tw, "pipeline\tmode\tin-flight\tvendor\tcommands\tcmds/s\tp50\tp99\tmax\tCPU µs/cmd\tidle RSS MiB\tpeak RSS MiB\tvs floor\t")
 	dash := func(d time.Duration) string {
 		if d == 0 {
 			return "-"
@@ -167,8 +204,16 @@ func printTable(w io.Writer, rows []row) {
 		if r.VsFloor > 0 {
 			vs = fmt.Sprintf("%.2f×", r.VsFloor)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%.0f\t%s\t%s\t%s\t%.0f\t%.0f\t%s\t\n", r.Pipeline, r.Mode, r.InFlight, r.Latency, r.Commands,
-			r.PerSecond, dash(r.P50), dash(r.P99), dash(r.Max), float64(r.CPUPerCmd)/float64(time.Microsecond), r.PeakRSSMiB, vs)
+		idle := "-"
+		if r.IdleRSSMiB > 0 {
+			idle = fmt.Sprintf("%.0f", r.IdleRSSMiB)
+		}
+		cpu := "-"
+		if r.CPUPerCmd > 0 {
+			cpu = fmt.Sprintf("%.0f", float64(r.CPUPerCmd)/float64(time.Microsecond))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t\n", r.Pipeline, r.Mode, r.InFlight, r.Latency, r.Commands,
+			r.PerSecond, dash(r.P50), dash(r.P99), dash(r.Max), cpu, idle, r.PeakRSSMiB, vs)
 	}
 	_ = tw.Flush()
 }
