@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	latency := fs.String("latency", "0,20ms", "vendor latencies")
 	runCap := fs.Duration("cap", 10*time.Second, "longest backlog run; throughput is measured over what finished")
 	openLoop := fs.Duration("openloop", 5*time.Second, "length of each open-loop run (0: none)")
+	rate := fs.Float64("rate", 0, "open-loop commands per second (0: half the pipeline's measured backlog maximum)")
 	jsonPath := fs.String("json", "bench.json", "where to write the table as JSON (empty: nowhere)")
 	pipelines := fs.String("pipelines", "loyaltybus,floor", "pipelines to run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -109,7 +110,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		for _, lat := range o.latencies {
 			inf := o.inFlight[len(o.inFlight)-1]
 			for _, p := range o.pipelines {
-				rate := max[key(p, inf, lat)] / 2
+				rate := *rate
+				if rate == 0 {
+					rate = max[key(p, inf, lat)] / 2
+				}
+				if rate == 0 {
+					return fmt.Errorf("%s open loop: no backlog maximum to take half of; set -rate", p)
+				}
 				r, err := h.openLoop(ctx, p, inf, lat, rate, o.openLoop)
 				if err != nil {
 					return fmt.Errorf("%s open loop: %w", p, err)
