@@ -110,18 +110,36 @@ func (s *Service) startWorker(ctx context.Context, j *job) {
 }
 
 // runKey processes j and then the jobs queued behind it on the same key.
-// Each holds a worker slot until its handler returns, so Concurrency bounds
-// the vendor calls in flight; settling (a round trip to the bus) runs beside
-// the next command's call rather than in its way. The key stays busy until
-// the command settled.
+// A command claims its id before it waits for a worker slot, so the claim's
+// round trip to the bus runs beside the calls ahead of it rather than inside
+// a slot; claimSlots bounds how many wait claimed. Each command then holds a
+// worker slot until its handler returns, so Concurrency bounds the vendor
+// calls in flight; settling (another round trip) runs beside the next
+// command's call. The key stays busy until the command settled.
 func (s *Service) runKey(ctx context.Context, j *job) {
 	defer s.wg.Done()
 	for j != nil {
 		select {
-		case s.sem <- struct{}{}:
+		case s.claimSlots <- struct{}{}:
 		case <-s.stop:
 			s.handBack(j)
 			s.next(ctx, j, time.Time{}) // hands back the key's queue
+			return
+		}
+		c := s.prepare(ctx, j)
+		if c == nil {
+			<-s.claimSlots
+			j = s.next(ctx, j, j.until)
+			continue
+		}
+		select {
+		case s.sem <- struct{}{}:
+			<-s.claimSlots
+		case <-s.stop:
+			<-s.claimSlots
+			s.unclaim(j, c)
+			s.handBack(j)
+			s.next(ctx, j, time.Time{})
 			return
 		}
 		slot := true
@@ -131,7 +149,7 @@ func (s *Service) runKey(ctx context.Context, j *job) {
 				<-s.sem
 			}
 		}
-		s.process(ctx, j, free)
+		s.execute(j, c, free)
 		free()
 		j = s.next(ctx, j, j.until)
 	}

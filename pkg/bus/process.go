@@ -38,43 +38,80 @@ const (
 // (KV or publish); the command is retried without counting an attempt.
 const infraRetry = time.Second
 
-// process takes one message to settlement, or returns it for a delayed
-// redelivery (recording when in j.until, so its key waits for it). It calls
-// done once the handler has returned: settling needs no worker slot.
-func (s *Service) process(ctx context.Context, j *job, done func()) {
+// claimed is a command that passed admission and holds its claim: what it
+// needs to run its handler and settle.
+type claimed struct {
+	ctx   context.Context
+	span  trace.Span
+	start time.Time
+	rec   *record
+	rev   uint64
+}
+
+// prepare takes a message as far as it goes without a worker slot: decoding
+// failures and rejections are settled here, duplicates answered, and a valid
+// command claims its id. It returns the claimed command whose handler is to
+// run, or nil when the message is done with (or went back for redelivery).
+func (s *Service) prepare(ctx context.Context, j *job) *claimed {
 	start := s.cfg.Now()
 	ctx, span := s.startSpan(ctx, j)
-	defer span.End()
 	if j.decodeErr != nil || j.ev == nil || j.ev.ID() == "" {
 		reason := "no CloudEvent id"
 		if j.decodeErr != nil {
 			reason = j.decodeErr.Error()
 		}
 		s.deadLetterInvalid(ctx, j, reason)
-		return
+		span.End()
+		return nil
 	}
-	id := j.ev.ID()
-	if !validID(id) {
+	if !validID(j.ev.ID()) {
 		// Not a usable key for the idempotency record: reject without one.
 		rej := &RejectionError{Field: "id", Rule: "must be 1-64 characters of A-Z a-z 0-9 . _ : -"}
 		rec := &record{State: stateRejected, Attempts: 0}
 		rec.Outputs = s.outputs(j, rec, nil, rej, start)
 		s.settle(ctx, j, rec, noRecord, start, rej)
-		return
+		span.End()
+		return nil
 	}
 	rejection := j.rejection
 	next, rev, ok := s.admit(ctx, j, rejection, start)
 	if !ok {
-		return
+		span.End()
+		return nil
 	}
 	if rejection != nil {
 		next.State = stateRejected
 		next.Lease = 0
 		next.Outputs = s.outputs(j, next, nil, rejection, start)
 		s.settle(ctx, j, next, rev, start, rejection)
-		return
+		span.End()
+		return nil
 	}
+	return &claimed{ctx: ctx, span: span, start: start, rec: next, rev: rev}
+}
 
+// unclaim gives back the claim of a command handed back at shutdown before
+// its handler ran: the attempt the claim counted did not happen, and the
+// command's redelivery, here or on another replica, may run it at once. If
+// the write fails, the claim stays: the redelivery of this message still
+// takes it over (its own sequence), only counting one attempt more.
+func (s *Service) unclaim(j *job, c *claimed) {
+	defer c.span.End()
+	c.rec.Attempts--
+	c.rec.GenAttempts--
+	c.rec.Lease = 0
+	if _, err := s.idem.put(c.ctx, j.ev.ID(), c.rec, c.rev); err != nil {
+		s.log.Debug("give back claim", "event_id", j.ev.ID(), "err", err)
+	}
+}
+
+// execute runs a claimed command's handler on a worker slot and settles the
+// outcome, or returns the message for a delayed redelivery (recording when in
+// j.until, so its key waits for it). It calls done once the handler has
+// returned: settling needs no worker slot.
+func (s *Service) execute(j *job, c *claimed, done func()) {
+	ctx, start, next, rev, id := c.ctx, c.start, c.rec, c.rev, j.ev.ID()
+	defer c.span.End()
 	out, herr := s.call(ctx, j, next)
 	done()
 	now := s.cfg.Now()
@@ -136,7 +173,7 @@ func (s *Service) admit(ctx context.Context, j *job, rejection *RejectionError, 
 	next = &record{State: stateClaimed, Hash: hash, Seq: j.seq(), Attempts: 1, GenAttempts: 1}
 	claim := rejection == nil
 	if claim {
-		next.Lease = leaseUntil(start, s.cfg.HandlerTimeout+s.cfg.AckWait)
+		next.Lease = leaseUntil(start, claimLease(s.cfg))
 		rev, err := s.idem.put(ctx, id, next, 0)
 		if err == nil {
 			return next, rev, true
@@ -180,7 +217,7 @@ func (s *Service) admit(ctx context.Context, j *job, rejection *RejectionError, 
 		next.GenAttempts = 1
 	}
 	if claim {
-		next.Lease = leaseUntil(start, s.cfg.HandlerTimeout+s.cfg.AckWait)
+		next.Lease = leaseUntil(start, claimLease(s.cfg))
 		if rev, err = s.idem.put(ctx, id, next, rev); err != nil {
 			s.retryInfra(j, err, start)
 			return nil, 0, false
@@ -188,6 +225,12 @@ func (s *Service) admit(ctx context.Context, j *job, rejection *RejectionError, 
 	}
 	return next, rev, true
 }
+
+// claimLease is how long a claim keeps other messages of its id away. A
+// command claims before it waits for a worker slot; the slots ahead of it
+// free within one handler timeout (at most Concurrency commands wait, in
+// order), and its own handler takes at most one more.
+func claimLease(cfg Config) time.Duration { return 2*cfg.HandlerTimeout + cfg.AckWait }
 
 // call runs the handler with a timeout and turns a panic into a permanent error.
 func (s *Service) call(ctx context.Context, j *job, rec *record) (out *Outcome, err error) {

@@ -258,6 +258,7 @@ type Service struct {
 	delayed      map[uint64]time.Time // own messages out for delayed redelivery, by stream seq
 	held         map[*job]struct{}    // messages not yet settled, for heartbeats
 	sem          chan struct{}
+	claimSlots   chan struct{} // commands claimed and waiting for sem, see runKey
 	wg           sync.WaitGroup
 	stop         chan struct{}
 	ready        chan struct{}
@@ -285,20 +286,21 @@ func New(js jetstream.JetStream, cfg Config) (*Service, error) {
 	}
 	cfg = cfg.withDefaults()
 	return &Service{
-		js:      js,
-		cfg:     cfg,
-		log:     cfg.Logger.With("service", cfg.Name),
-		source:  "loyaltybus/" + cfg.Name,
-		routes:  map[string]*route{},
-		keys:    map[string][]*job{},
-		blocked: map[string]block{},
-		held:    map[*job]struct{}{},
-		delayed: map[uint64]time.Time{},
-		sem:     make(chan struct{}, cfg.Concurrency),
-		stop:    make(chan struct{}),
-		ready:   make(chan struct{}),
-		tracer:  cfg.TracerProvider.Tracer("github.com/loyaltybus/loyaltybus/pkg/bus"),
-		obs:     cfg.Observer,
+		js:         js,
+		cfg:        cfg,
+		log:        cfg.Logger.With("service", cfg.Name),
+		source:     "loyaltybus/" + cfg.Name,
+		routes:     map[string]*route{},
+		keys:       map[string][]*job{},
+		blocked:    map[string]block{},
+		held:       map[*job]struct{}{},
+		delayed:    map[uint64]time.Time{},
+		sem:        make(chan struct{}, cfg.Concurrency),
+		claimSlots: make(chan struct{}, cfg.Concurrency),
+		stop:       make(chan struct{}),
+		ready:      make(chan struct{}),
+		tracer:     cfg.TracerProvider.Tracer("github.com/loyaltybus/loyaltybus/pkg/bus"),
+		obs:        cfg.Observer,
 	}, nil
 }
 
