@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -165,4 +167,44 @@ func TestReadinessFollowsTheNATSServer(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Contains(t, string(body), "loyaltybus_consumer_pending{consumer=\"points\"}")
+}
+
+// TestClosingTheConnectionIsNotAWarning checks a graceful shutdown does not
+// log the connection's close as a lost server, while losing the server does.
+func TestClosingTheConnectionIsNotAWarning(t *testing.T) {
+	srv := bustest.NewServer(t)
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// Callbacks run in order on one goroutine: the closed handler runs after
+	// the disconnect handler.
+	closed := make(chan struct{})
+	nc, err := nats.Connect(srv.ClientURL(), append(natsOptions(&settings{}, log), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))...)
+	require.NoError(t, err)
+	nc.Close()
+	<-closed
+	mu.Lock()
+	assert.NotContains(t, logs.String(), "NATS disconnected")
+	mu.Unlock()
+
+	nc, err = nats.Connect(srv.ClientURL(), natsOptions(&settings{}, log)...)
+	require.NoError(t, err)
+	defer nc.Close()
+	srv.Shutdown()
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(logs.String(), "NATS disconnected")
+	}, 10*time.Second, 5*time.Millisecond, "losing the server was not logged")
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

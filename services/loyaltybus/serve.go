@@ -225,7 +225,13 @@ func natsOptions(s *settings, log *slog.Logger) []nats.Option {
 	opts := []nats.Option{
 		nats.Name("loyaltybus"),
 		nats.MaxReconnects(-1),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("NATS disconnected", "err", err) }),
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
+			if c.IsClosed() { // our own shutdown, not a lost server
+				log.Debug("NATS connection closed")
+				return
+			}
+			log.Warn("NATS disconnected", "err", err)
+		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "url", c.ConnectedUrlRedacted()) }),
 	}
 	if s.NATSCreds != "" {
