@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -118,7 +117,7 @@ func selectComponents(names []string) ([]componentSpec, error) {
 		for _, part := range strings.Split(n, ",") {
 			c, ok := component(strings.TrimSpace(part))
 			if !ok {
-				return nil, fmt.Errorf("unknown service %q (services: %s)", part, serviceNames())
+				return nil, usageError("unknown service %q (services: %s)", part, serviceNames())
 			}
 			out = append(out, c)
 		}

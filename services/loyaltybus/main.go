@@ -86,5 +86,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if _, ok := component(cmd); ok { // "loyaltybus points" is "loyaltybus run points"
 		return serve(ctx, append([]string{cmd}, args...), getenv, stdout, stderr)
 	}
-	return fmt.Errorf("unknown command %q (see loyaltybus help)", cmd)
+	return usageError("unknown command %q (see loyaltybus help)", cmd)
 }

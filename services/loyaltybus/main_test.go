@@ -88,13 +88,14 @@ func TestRunRejectsBadSettingsNamingTheVariable(t *testing.T) {
 		vars map[string]string
 		args []string
 		want string
+		code int // the exit code, when not the default 1
 	}{
 		{name: "bad integer", vars: map[string]string{"LOYALTY_STREAM_REPLICAS": "three"}, want: "LOYALTY_STREAM_REPLICAS"},
 		{name: "bad output mode", vars: map[string]string{"LOYALTY_OUTPUT_MODE": "xml"}, want: "LOYALTY_OUTPUT_MODE"},
 		{name: "bad log format", vars: map[string]string{"LOYALTY_LOG_FORMAT": "xml"}, want: "LOYALTY_LOG_FORMAT"},
 		{name: "missing secret file", vars: map[string]string{"LOYALTY_SHUYUN_CLIENT_SECRET_FILE": "/nonexistent/secret"}, want: "LOYALTY_SHUYUN_CLIENT_SECRET"},
-		{name: "unknown service", args: []string{"run", "nope"}, want: `unknown service "nope"`},
-		{name: "unknown command", args: []string{"frobnicate"}, want: `unknown command "frobnicate"`},
+		{name: "unknown service", args: []string{"run", "nope"}, want: `unknown service "nope"`, code: exitUsage},
+		{name: "unknown command", args: []string{"frobnicate"}, want: `unknown command "frobnicate"`, code: exitUsage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +103,9 @@ func TestRunRejectsBadSettingsNamingTheVariable(t *testing.T) {
 			err := run(t.Context(), tt.args, env(tt.vars), &out, &errOut)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
+			if tt.code != 0 {
+				assert.Equal(t, tt.code, exitCode(err))
+			}
 		})
 	}
 }
