@@ -3,9 +3,11 @@ package chaos
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -19,21 +21,36 @@ const (
 // readStream reads every message stored in stream with an ordered consumer
 // of its own: an independent reader that shares nothing with the services.
 func readStream(ctx context.Context, js jetstream.JetStream, stream string, each func(jetstream.Msg, *jetstream.MsgMetadata) error) error {
-	s, err := js.Stream(ctx, stream)
+	// Right after a cluster lost and regained quorum the JetStream API may
+	// answer "no responders" for a moment although every stream has a
+	// leader again: retry setting up the reader for a while.
+	var (
+		want uint64
+		c    jetstream.Consumer
+		last error
+	)
+	err := poll(ctx, 30*time.Second, 200*time.Millisecond, "reader of "+stream, func() (bool, error) {
+		s, err := js.Stream(ctx, stream)
+		if err == nil {
+			var info *jetstream.StreamInfo
+			if info, err = s.Info(ctx); err == nil {
+				if want = info.State.Msgs; want == 0 {
+					return true, nil
+				}
+				c, err = s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+			}
+		}
+		if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+			last = err
+			return false, nil
+		}
+		return err == nil, err
+	})
 	if err != nil {
-		return fmt.Errorf("read %s: %w", stream, err)
+		return fmt.Errorf("read %s: %w (last: %v)", stream, err, last)
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", stream, err)
-	}
-	want := info.State.Msgs
 	if want == 0 {
 		return nil
-	}
-	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		return fmt.Errorf("read %s: %w", stream, err)
 	}
 	var got uint64
 	for got < want {
