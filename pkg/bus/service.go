@@ -20,15 +20,17 @@ type Config struct {
 	// Name names the service: its durable consumer and its output source
 	// ("loyaltybus/<Name>"). Required.
 	Name string
-	// Concurrency bounds the handlers running at once (default 64). Settling
-	// (record, outputs, ack) does not hold a slot, so it does not stand in
-	// the way of the next vendor call.
+	// Concurrency bounds the handlers running at once (default 64). Neither
+	// the claim before a handler nor settling after it (record, outputs,
+	// ack) holds a slot, so these round trips to the bus do not stand in the
+	// way of vendor calls; up to Concurrency more commands wait claimed.
 	Concurrency int
 	// AckWait is the consumer's ack deadline (default 30s). Handlers running
 	// longer are kept alive with in-progress acks every AckWait/3.
 	AckWait time.Duration
 	// HandlerTimeout bounds one handler invocation (default 2m). It also
-	// bounds the claim a running handler holds on its command id.
+	// bounds the claim on a command id: twice HandlerTimeout (the wait for a
+	// worker, then the handler) plus AckWait.
 	HandlerTimeout time.Duration
 	// MaxAttempts bounds transient retries of one command (default 8); the
 	// last failure settles it as failed.
