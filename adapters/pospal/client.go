@@ -50,6 +50,10 @@ func (c *Client) Quota() (used, limit int, resetAt time.Time) {
 	return c.quota.state()
 }
 
+// AppID returns the appId the client sends, e.g. to recognise the client's
+// own store among the stores a query reports.
+func (c *Client) AppID() string { return c.cfg.AppID }
+
 // Sign returns UPPER(hex(MD5(appKey + body))), the value of the data-signature
 // header of a request or answer with this body.
 func Sign(appKey string, body []byte) string {

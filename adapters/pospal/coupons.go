@@ -71,7 +71,8 @@ type UseCouponCodeRequest struct {
 // UseCouponCode redeems a coupon code. An unknown or already used code answers
 // ErrCouponInvalid, a code of a disabled rule ErrCouponDisabled. The call
 // takes no idempotency token: a retry after a lost answer may report
-// ErrCouponInvalid for a code this call did use.
+// ErrCouponInvalid for a code this call did use. [Client.QueryUsedPromotionCodes]
+// then tells whether, when and through which store the code was used.
 func (c *Client) UseCouponCode(ctx context.Context, r UseCouponCodeRequest) error {
 	if err := validateCode(OpUseCouponCode, r.Code); err != nil {
 		return err

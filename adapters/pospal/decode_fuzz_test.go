@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// FuzzDecodeAnswer feeds arbitrary answers to the envelope and ticket-page
-// decoders: they must return an error or a value, never panic.
+// FuzzDecodeAnswer feeds arbitrary answers to the envelope, ticket-page and
+// used-code-page decoders: they must return an error or a value, never panic.
 func FuzzDecodeAnswer(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.json")
 	for _, file := range files {
@@ -19,6 +19,7 @@ func FuzzDecodeAnswer(f *testing.F) {
 	}
 	f.Add([]byte(`{"status":"ERROR","messages":"one","errorCode":"3004"}`))
 	f.Add([]byte(`{"status":"success","data":{"result":[{"uid":832101480292933201}],"pageSize":"100"}}`))
+	f.Add([]byte(`{"status":"success","data":{"result":[{"code":"A1","usedByTicketUid":"","usedByProductOrderId":7}]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		env, err := decodeEnvelope(b)
 		if err != nil {
@@ -30,6 +31,8 @@ func FuzzDecodeAnswer(f *testing.F) {
 			PageSize int      `json:"pageSize"`
 		}
 		_ = decodeData("fuzz", env.Data, &d)
+		var used pagedData[UsedCode]
+		_ = decodeData("fuzz", env.Data, &used)
 		_ = emptyPostBack(env.Data)
 	})
 }

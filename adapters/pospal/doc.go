@@ -2,9 +2,10 @@
 // (https://area{N}-win.pospal.cn/pospal-api2/openapi/v1/<module>/<method>).
 //
 // It covers the calls loyaltybus needs: adding a coupon code to a coupon rule
-// ([Client.AddCouponCode]), redeeming a coupon code ([Client.UseCouponCode]) and
-// walking a member's ticket history page by page
-// ([Client.QueryCustomerHistoryTickets]).
+// ([Client.AddCouponCode]), redeeming a coupon code ([Client.UseCouponCode]),
+// listing the codes used in a window of at most 5 days, to confirm a redeem
+// whose answer was lost ([Client.QueryUsedPromotionCodes]), and walking a
+// member's ticket history page by page ([Client.QueryCustomerHistoryTickets]).
 //
 // # Wire format
 //

@@ -131,6 +131,27 @@ func TestAddCouponCodeFixture(t *testing.T) {
 	assert.NoError(t, err)
 }
 
+func TestUsedCodesFixture(t *testing.T) {
+	t.Parallel()
+	c := serveFixture(t, "used_promotion_code_answer.json")
+
+	pages, err := walkUsed(t, c, usedWindow)
+
+	require.NoError(t, err)
+	require.Len(t, pages, 1, "1 code < pageSize 100: last page")
+	assert.Equal(t, 100, pages[0].PageSize)
+	require.Len(t, pages[0].Codes, 1)
+	u := pages[0].Codes[0]
+	assert.Equal(t, "A1B2C3D4", u.Code)
+	assert.Equal(t, int64(832101480292930001), u.PromotionCouponUID)
+	assert.Equal(t, pospal.NumberOrString("832101480292933201"), u.UsedByTicketUID, "a bare number keeps its digits")
+	assert.Empty(t, u.UsedByProductOrderID)
+	assert.Equal(t, pospal.NumberOrString("6"), u.PromotionCouponAppID)
+	assert.Equal(t, "abcdefghijklmn", u.UsedByUserAppID)
+	assert.True(t, shanghai(2026, 11, 1, 10, 30, 0).Equal(u.UsedDateTime.Time))
+	assert.True(t, u.ExpiredDate.IsZero())
+}
+
 // keys returns m's keys, sorted.
 func keys(m map[string]json.RawMessage) []string {
 	out := make([]string, 0, len(m))

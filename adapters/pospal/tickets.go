@@ -1,7 +1,6 @@
 package pospal
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -78,63 +77,28 @@ func (c *Client) QueryCustomerHistoryTickets(ctx context.Context, q TicketQuery,
 		QueryAllStoreConsume int             `json:"queryAllStoreConsume,omitempty"`
 		PostBackParameter    json.RawMessage `json:"postBackParameter,omitempty"`
 	}{
-		AppID:             c.cfg.AppID,
-		StartTime:         FormatDateTime(q.StartTime),
-		EndTime:           FormatDateTime(q.EndTime),
-		CustomerUID:       strconv.FormatInt(q.CustomerUID, 10),
-		PostBackParameter: q.Resume,
+		AppID:       c.cfg.AppID,
+		StartTime:   FormatDateTime(q.StartTime),
+		EndTime:     FormatDateTime(q.EndTime),
+		CustomerUID: strconv.FormatInt(q.CustomerUID, 10),
 	}
 	if q.QueryAllStoreConsume {
 		body.QueryAllStoreConsume = 1
 	}
 
-	var sent [][]byte // compacted parameters sent so far, for the loop guard
-	if q.Resume != nil {
-		sent = append(sent, compact(q.Resume))
-	}
-	for n := 1; ; n++ {
-		data, err := c.call(ctx, op, body)
-		if err != nil {
-			return err
-		}
-		var d struct {
-			PostBackParameter json.RawMessage `json:"postBackParameter"`
-			Result            []Ticket        `json:"result"`
-			PageSize          json.Number     `json:"pageSize"`
-		}
-		if err := decodeData(op, data, &d); err != nil {
-			return err
-		}
-		size, _ := strconv.Atoi(d.PageSize.String())
-		p := TicketPage{
-			Number:   n,
-			Tickets:  d.Result,
-			PageSize: size,
-			Request:  body.PostBackParameter,
-			Next:     d.PostBackParameter,
-		}
-		short := len(d.Result) < size || len(d.Result) == 0
-		p.Last = short || emptyPostBack(d.PostBackParameter)
-		var loop error
-		if !p.Last {
-			next := compact(d.PostBackParameter)
-			for _, s := range sent {
-				if bytes.Equal(s, next) {
-					loop = &LoopError{Op: op, Page: n, PostBackParameter: d.PostBackParameter}
-					p.Last = true
-					break
-				}
-			}
-			sent = append(sent, next)
-		}
-		if err := page(p); err != nil {
-			return err
-		}
-		if p.Last {
-			return loop
-		}
-		body.PostBackParameter = d.PostBackParameter
-	}
+	return walk(ctx, c, op, q.Resume, func(postBack json.RawMessage) any {
+		body.PostBackParameter = postBack
+		return body
+	}, func(p rawPage[Ticket]) error {
+		return page(TicketPage{
+			Number:   p.number,
+			Tickets:  p.result,
+			PageSize: p.pageSize,
+			Request:  p.request,
+			Next:     p.next,
+			Last:     p.last,
+		})
+	})
 }
 
 // validate checks the query before any call.
@@ -153,26 +117,4 @@ func (q *TicketQuery) validate() error {
 		return &ValidationError{Op: op, Field: "postBackParameter", Rule: "resume value must be valid JSON"}
 	}
 	return nil
-}
-
-// emptyPostBack reports whether a postBackParameter is absent, null, not an
-// object, or has an absent, null or empty parameterValue.
-func emptyPostBack(raw json.RawMessage) bool {
-	var p struct {
-		ParameterValue json.RawMessage `json:"parameterValue"`
-	}
-	if len(raw) == 0 || json.Unmarshal(raw, &p) != nil {
-		return true
-	}
-	v := bytes.TrimSpace(p.ParameterValue)
-	return len(v) == 0 || bytes.Equal(v, []byte("null")) || bytes.Equal(v, []byte(`""`))
-}
-
-// compact returns raw without insignificant white space, for comparison.
-func compact(raw json.RawMessage) []byte {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return raw
-	}
-	return buf.Bytes()
 }

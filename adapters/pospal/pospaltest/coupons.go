@@ -80,13 +80,18 @@ type CodeState struct {
 	PromotionCouponUID int64
 	// CustomerUID is the member it is attached to, 0 for none.
 	CustomerUID int64
-	// Created is when it was added.
-	Created time.Time
-	// Used reports whether it was redeemed, UsedAt when and UsedBy by which
-	// member (0 when none was given).
-	Used   bool
-	UsedAt time.Time
-	UsedBy int64
+	// Created is when it was added, CreatedByAppID by which account.
+	Created        time.Time
+	CreatedByAppID string
+	// Used reports whether it was redeemed, UsedAt when (the use call's
+	// useDateTime, or the simulator's clock), UsedBy by which member (0 when
+	// none was given) and UsedByAppID through which account.
+	Used        bool
+	UsedAt      time.Time
+	UsedBy      int64
+	UsedByAppID string
+
+	useID int64 // orders the used codes for paging; 0 while unused
 }
 
 // CouponCode returns the state of a coupon code (codes are unique across the
@@ -108,10 +113,18 @@ func (s *Simulator) CodesAdded() int {
 	return s.codesAdded
 }
 
+// CodesUsed returns how many coupon codes promotioncouponcode/use redeemed:
+// the uses the vendor applied, whatever happened to their answers.
+func (s *Simulator) CodesUsed() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.codesUsed
+}
+
 // addCouponCode serves promotionOpenApi/promotion/addCouponcode. Checks, in
 // order: parameters (9003), rule unknown (3001) or disabled (3002), code
 // exists (3004), member unknown (2015), no codes left (3003).
-func (s *Simulator) addCouponCode(_ string, body map[string]json.RawMessage, _ string) (any, *vendorError) {
+func (s *Simulator) addCouponCode(appID string, body map[string]json.RawMessage, _ string) (any, *vendorError) {
 	ruleUID, ok, err := int64Field(body["promotionCouponUid"])
 	if err != nil || !ok {
 		return nil, errBadParameter
@@ -142,7 +155,7 @@ func (s *Simulator) addCouponCode(_ string, body map[string]json.RawMessage, _ s
 	if p.limited {
 		p.codesLeft--
 	}
-	s.codes[code] = &CodeState{Code: code, PromotionCouponUID: ruleUID, CustomerUID: customerUID, Created: s.opts.Now()}
+	s.codes[code] = &CodeState{Code: code, PromotionCouponUID: ruleUID, CustomerUID: customerUID, Created: s.opts.Now(), CreatedByAppID: appID}
 	s.codesAdded++
 	expires := ""
 	if !p.endDate.IsZero() {
@@ -154,7 +167,7 @@ func (s *Simulator) addCouponCode(_ string, body map[string]json.RawMessage, _ s
 // useCouponCode serves promotionOpenApi/promotioncouponcode/use: an unknown or
 // used code, or one attached to another member, answers 3001; a code of a
 // disabled rule 3002.
-func (s *Simulator) useCouponCode(_ string, body map[string]json.RawMessage, _ string) (any, *vendorError) {
+func (s *Simulator) useCouponCode(appID string, body map[string]json.RawMessage, _ string) (any, *vendorError) {
 	var code string
 	if json.Unmarshal(body["code"], &code) != nil || code == "" {
 		return nil, errBadParameter
@@ -187,7 +200,9 @@ func (s *Simulator) useCouponCode(_ string, body map[string]json.RawMessage, _ s
 	if p := s.promotions[c.PromotionCouponUID]; p == nil || p.disabled {
 		return nil, errCouponOff
 	}
-	c.Used, c.UsedAt, c.UsedBy = true, usedAt, customerUID
+	s.codesUsed++
+	c.Used, c.UsedAt, c.UsedBy, c.UsedByAppID = true, usedAt.In(pospal.Shanghai).Truncate(time.Second), customerUID, appID
+	c.useID = firstUseID + int64(s.codesUsed) - 1
 	return nil, nil
 }
 

@@ -9,11 +9,13 @@
 // case, every body's data-signature is recomputed over the raw bytes (1031
 // missing, 1032 mismatch, 1034 unknown appId, all with HTTP 200), answers are
 // signed and gzip-compressed when asked, ticket pages are keyset-paged with an
-// opaque postBackParameter and uids above 2^53 as bare JSON numbers, and every
-// call, failed ones included, is charged to the appId's daily quota.
+// opaque postBackParameter and uids above 2^53 as bare JSON numbers, the
+// used-codes query lists the codes actually used, keyset-paged the same way
+// and at most 5 days per query, and every call, failed ones included, is
+// charged to the appId's daily quota.
 //
-// Inspection ([Simulator.Calls], [Simulator.CouponCode], [Simulator.Used]) and
-// fault injection ([Simulator.FailNext], [Simulator.Delay],
-// [Simulator.CommitThenDrop], …) make the unhappy paths testable. All methods
-// are safe for concurrent use.
+// Inspection ([Simulator.Calls], [Simulator.CouponCode],
+// [Simulator.CodesUsed], [Simulator.Used]) and fault injection
+// ([Simulator.FailNext], [Simulator.Delay], [Simulator.CommitThenDrop], …)
+// make the unhappy paths testable. All methods are safe for concurrent use.
 package pospaltest

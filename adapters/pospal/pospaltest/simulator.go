@@ -32,7 +32,8 @@ type Options struct {
 	AppID, AppKey string
 	// Apps adds more accounts, appId → appKey, each with its own quota.
 	Apps map[string]string
-	// PageSize is the ticket page size; 0 means 100.
+	// PageSize is the page size of the ticket and used-code queries; 0
+	// means 100.
 	PageSize int
 	// DailyQuota is the number of calls per appId and day (midnight
 	// Asia/Shanghai); 0 means 300.
@@ -78,6 +79,7 @@ type Simulator struct {
 	promotions   map[int64]*promotion
 	codes        map[string]*CodeState
 	codesAdded   int
+	codesUsed    int
 	customers    map[int64]bool
 	tickets      map[int64][]pospal.Ticket // by customer, uid descending
 	nextUID      int64
@@ -190,6 +192,7 @@ var endpoints = map[string]endpoint{
 	strings.ToLower(pospal.OpAddCouponCode):               (*Simulator).addCouponCode,
 	strings.ToLower(pospal.OpUseCouponCode):               (*Simulator).useCouponCode,
 	strings.ToLower(pospal.OpQueryCustomerHistoryTickets): (*Simulator).queryTickets,
+	strings.ToLower(pospal.OpQueryUsedPromotionCode):      (*Simulator).queryUsedCodes,
 	"openapilimitaccess/querydailyaccesstimeslog":         (*Simulator).queryDailyAccessTimes,
 }
 

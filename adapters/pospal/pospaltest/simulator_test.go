@@ -219,3 +219,73 @@ func TestMaxCalls(t *testing.T) {
 		})
 	}
 }
+
+// TestUsedCodesWindow: the simulator enforces doc 001's rule itself
+// (excludeEndTime − startTime ≤ 5 days), whatever a client checks first, and
+// charges the refused call.
+func TestUsedCodesWindow(t *testing.T) {
+	t.Parallel()
+	const path = "/pospal-api2/openapi/v1/promotionOpenApi/queryUsedPromotionCode"
+	tests := []struct {
+		name, start, end, want string
+	}{
+		{"5 days", "2026-11-01 00:00:00", "2026-11-06 00:00:00", `{"status":"success","messages":[],"data":{"postBackParameter":{"parameterType":"LAST_RESULT_MIN_ID","parameterValue":""},"result":[]}}`},
+		{"5 days and a second", "2026-11-01 00:00:00", "2026-11-06 00:00:01", `{"status":"error","messages":["请求参数错误"],"errorCode":9003}`},
+		{"end before start", "2026-11-01 00:00:01", "2026-11-01 00:00:00", `{"status":"error","messages":["请求参数错误"],"errorCode":9003}`},
+		{"no end", "2026-11-01 00:00:00", "", `{"status":"error","messages":["请求参数错误"],"errorCode":9003}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := pospaltest.NewServer(t, pospaltest.Options{})
+			body := fmt.Appendf(nil, `{"appId":%q,"startTime":%q,"excludeEndTime":%q}`, pospaltest.DefaultAppID, tt.start, tt.end)
+
+			status, _, got := post(t, srv, path, pospaltest.DefaultAppKey, body, nil)
+
+			assert.Equal(t, http.StatusOK, status)
+			assert.JSONEq(t, tt.want, string(got))
+			assert.Equal(t, 1, srv.Used(pospaltest.DefaultAppID), "charged either way")
+		})
+	}
+}
+
+// TestUsedCodesReflectUses: a use with useDateTime is listed at that second,
+// one without at the simulator's clock, truncated to the second as the vendor
+// stores it.
+func TestUsedCodesReflectUses(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 1, 2, 30, 15, 700_000_000, time.UTC) // 10:30:15.7 in Shanghai
+	srv := pospaltest.NewServer(t, pospaltest.Options{Now: func() time.Time { return now }})
+	srv.AddPromotion(1, "rule")
+	for _, b := range []string{
+		`{"appId":"pospal-sim-app","promotionCouponUid":1,"code":"CLOCK"}`,
+		`{"appId":"pospal-sim-app","promotionCouponUid":1,"code":"GIVEN"}`,
+		`{"appId":"pospal-sim-app","code":"CLOCK"}`,
+		`{"appId":"pospal-sim-app","code":"GIVEN","useDateTime":"2026-10-31 08:00:00"}`,
+	} {
+		path := usePath
+		if bytes.Contains([]byte(b), []byte("promotionCouponUid")) {
+			path = "/pospal-api2/openapi/v1/promotionOpenApi/promotion/addCouponcode"
+		}
+		_, _, got := post(t, srv, path, pospaltest.DefaultAppKey, []byte(b), nil)
+		require.Contains(t, string(got), `"status":"success"`)
+	}
+	query := func(start, end string) string {
+		_, _, got := post(t, srv, "/pospal-api2/openapi/v1/promotionOpenApi/queryUsedPromotionCode", pospaltest.DefaultAppKey,
+			fmt.Appendf(nil, `{"appId":"pospal-sim-app","startTime":%q,"excludeEndTime":%q}`, start, end), nil)
+		var env struct {
+			Data struct{ Result []map[string]any }
+		}
+		require.NoError(t, json.Unmarshal(got, &env))
+		var out string
+		for _, r := range env.Data.Result {
+			out += fmt.Sprintf("%s@%s ", r["code"], r["usedDateTime"])
+		}
+		return out
+	}
+
+	assert.Equal(t, "CLOCK@2026-11-01 10:30:15 ", query("2026-11-01 10:30:15", "2026-11-01 10:30:16"))
+	assert.Equal(t, "GIVEN@2026-10-31 08:00:00 ", query("2026-10-31 08:00:00", "2026-10-31 08:00:01"))
+	assert.Equal(t, "", query("2026-11-01 10:30:16", "2026-11-01 10:31:00"))
+	assert.Equal(t, 2, srv.CodesUsed())
+}
