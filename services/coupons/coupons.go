@@ -27,9 +27,24 @@
 //     succeeded (output alreadyApplied: true) with its change event. The
 //     coupon may also have been moved there by someone else in between; the
 //     command's goal holds either way.
-//   - Pospal redeem takes no token either. A repeated redeem after a lost
-//     answer meets 3001 (invalid or used) and fails: the adapter has no read
-//     of a code's state to confirm it.
+//   - Pospal redeem takes no token either: a repeated use after a lost answer
+//     meets 3001 (invalid or used). On a repeated attempt the handler then
+//     lists the codes used in the window where an earlier attempt's use
+//     would lie (queryUsedPromotionCode) and, when the code is there, used
+//     through the client's own appId (usedByUserAppId), settles the command
+//     as succeeded (output alreadyApplied: true) with its coupon.redeemed
+//     event. The window is the second of the command's useDateTime when it
+//     gives one (the vendor records that time, so the use must match it);
+//     otherwise it runs from the command's time to now, widened by five
+//     minutes each way for the vendor's clock and cut to the vendor's limit
+//     of 5 days back (a command's attempts lie hours apart at most). The
+//     answer names the store, not the member: a use of the code by another
+//     member through the same store within the window (with a useDateTime:
+//     at that very second) passes as ours. A code not found keeps the 3001
+//     refusal; a listing that fails temporarily (5xx, timeout, quota)
+//     retries the command, and one that fails for good leaves the refusal
+//     standing. Each page listed costs a call of the daily quota, so the walk
+//     stops at the code.
 //
 // # Outputs
 //
@@ -74,11 +89,14 @@ type Shuyun interface {
 	CouponDetail(ctx context.Context, r shuyun.CouponDetailRequest) (shuyun.CouponDetail, error)
 }
 
-// Pospal is what the service needs from Pospal. Quota reports the client's
-// daily call counter for the logs.
+// Pospal is what the service needs from Pospal. AppID names the client's own
+// store among the stores the used-codes query reports; Quota reports the
+// client's daily call counter for the logs.
 type Pospal interface {
 	AddCouponCode(ctx context.Context, r pospal.AddCouponCodeRequest) error
 	UseCouponCode(ctx context.Context, r pospal.UseCouponCodeRequest) error
+	QueryUsedPromotionCodes(ctx context.Context, q pospal.UsedCodeQuery, page func(pospal.UsedCodePage) error) error
+	AppID() string
 	Quota() (used, limit int, resetAt time.Time)
 }
 
@@ -261,20 +279,102 @@ func (s *Service) redeemPospal(ctx context.Context, cmd *bus.Command, d coupon.R
 		return nil, err
 	}
 	err = s.pospal.UseCouponCode(ctx, pospal.UseCouponCodeRequest{Code: d.CouponCode, CustomerUID: int64(d.CustomerUID), UseDateTime: used})
+	already := false
+	switch {
+	case err != nil && cmd.Attempt > 1 && errors.Is(err, pospal.ErrCouponInvalid):
+		already, err = s.usedByEarlierAttempt(ctx, cmd, d.CouponCode, used, err)
+	case err != nil:
+		err = fmt.Errorf("use pospal coupon code %s: %w", d.CouponCode, err)
+	}
 	if err != nil {
 		s.noteQuota(ctx, cmd, err)
-		return nil, fmt.Errorf("use pospal coupon code %s: %w", d.CouponCode, err)
+		return nil, err
 	}
 	usedAt := ""
 	if !used.IsZero() {
 		usedAt = used.In(pospal.Shanghai).Format(time.RFC3339)
 	}
 	return &bus.Outcome{
-		Output: operationOutput{Provider: coupon.ProviderPospal, CouponCode: d.CouponCode, CustomerUID: d.CustomerUID},
+		Output: operationOutput{Provider: coupon.ProviderPospal, CouponCode: d.CouponCode, CustomerUID: d.CustomerUID,
+			AlreadyApplied: already},
 		Changes: []bus.Change{change(coupon.RedeemedChange, "", coupon.Redeemed{
 			Provider: coupon.ProviderPospal, CouponCode: d.CouponCode, MemberID: d.MemberID, CustomerUID: d.CustomerUID, UseDateTime: usedAt,
 		})},
 	}, nil
+}
+
+// pospalClockSkew widens the window of use times the handler searches, for
+// the difference between the publisher's, our and the vendor's clocks.
+const pospalClockSkew = 5 * time.Minute
+
+// errCodeFound stops a used-codes walk once the code is found.
+var errCodeFound = errors.New("coupons: used code found")
+
+// usedByEarlierAttempt decides a 3001 refusal (useErr) of a repeated Pospal
+// use: it lists the codes used in the window where an earlier attempt of cmd
+// recorded its use (see pospalUseWindow) and reports true when code is among
+// them, used through the client's appId and, when the command gave one, at
+// its useDateTime. Otherwise it returns the refusal, or a temporary error
+// when the listing may succeed later.
+func (s *Service) usedByEarlierAttempt(ctx context.Context, cmd *bus.Command, code string, useTime time.Time, useErr error) (bool, error) {
+	start, end := pospalUseWindow(cmd.Time, useTime, time.Now())
+	appID := s.pospal.AppID()
+	var found *pospal.UsedCode
+	err := s.pospal.QueryUsedPromotionCodes(ctx, pospal.UsedCodeQuery{StartTime: start, ExcludeEndTime: end}, func(p pospal.UsedCodePage) error {
+		for i, u := range p.Codes {
+			if u.Code != code || u.UsedByUserAppID != "" && u.UsedByUserAppID != appID {
+				continue
+			}
+			if !useTime.IsZero() && !u.UsedDateTime.Equal(start) {
+				continue
+			}
+			found = &p.Codes[i]
+			return errCodeFound
+		}
+		return nil
+	})
+	window := []any{"window_start", start.Format(time.RFC3339), "window_end", end.Format(time.RFC3339)}
+	switch {
+	case found != nil:
+		s.log.InfoContext(ctx, "pospal coupon code already used through this store: an earlier attempt used it",
+			append(window, "event_id", cmd.ID, "coupon_code", code, "attempt", cmd.Attempt,
+				"used_at", found.UsedDateTime.Format(time.RFC3339))...)
+		return true, nil
+	case err != nil && temporary(err):
+		// Cannot tell yet: try the whole redeem again later.
+		return false, fmt.Errorf("use pospal coupon code %s refused on attempt %d (%v); list the codes used: %w", code, cmd.Attempt, useErr, err)
+	case err != nil:
+		s.log.WarnContext(ctx, "pospal used codes unreadable after a refused repeat; the refusal stands",
+			append(window, "event_id", cmd.ID, "coupon_code", code, "err", err)...)
+		return false, fmt.Errorf("use pospal coupon code %s: %w", code, useErr)
+	default:
+		return false, fmt.Errorf("use pospal coupon code %s (not used through this store between %s and %s): %w",
+			code, start.Format(time.RFC3339), end.Format(time.RFC3339), useErr)
+	}
+}
+
+// pospalUseWindow returns the window [start, end) of use times in which an
+// earlier attempt's use of a code was recorded. With a useDateTime the vendor
+// records that time, so the window is its second. Without, the vendor's clock
+// at the earlier attempt: after the command's time (cmdTime; zero when the
+// publisher gave none) and before now, each widened by pospalClockSkew, and
+// no longer than pospal.MaxUsedCodeWindow back from the end.
+func pospalUseWindow(cmdTime, useTime, now time.Time) (start, end time.Time) {
+	if !useTime.IsZero() {
+		start = useTime.Truncate(time.Second)
+		return start, start.Add(time.Second)
+	}
+	end = now.Add(pospalClockSkew).Truncate(time.Second).Add(time.Second)
+	start = end.Add(-pospal.MaxUsedCodeWindow)
+	if !cmdTime.IsZero() {
+		if cmdTime.After(now) {
+			cmdTime = now
+		}
+		if t := cmdTime.Add(-pospalClockSkew).Truncate(time.Second); t.After(start) {
+			start = t
+		}
+	}
+	return start, end
 }
 
 // operation returns the handler of a Shuyun state operation publishing c.

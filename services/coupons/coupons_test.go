@@ -47,12 +47,18 @@ type harness struct {
 	log *logBuffer
 }
 
-func newHarness(t *testing.T, topo bus.Topology) *harness {
+// newHarness starts NATS and both simulators; psOpts, when given, configure
+// the Pospal simulator.
+func newHarness(t *testing.T, topo bus.Topology, psOpts ...pospaltest.Options) *harness {
 	t.Helper()
 	srv := bustest.NewServer(t)
 	_, js := bustest.Connect(t, srv.ClientURL())
 	require.NoError(t, bus.Provision(t.Context(), js, topo))
-	ps := pospaltest.NewServer(t, pospaltest.Options{})
+	var opts pospaltest.Options
+	if len(psOpts) > 0 {
+		opts = psOpts[0]
+	}
+	ps := pospaltest.NewServer(t, opts)
 	ps.AddPromotion(int64(rule), "双十一券")
 	return &harness{js: js, url: srv.ClientURL(), sy: shuyuntest.NewServer(t), ps: ps, log: &logBuffer{}}
 }
@@ -662,4 +668,193 @@ func TestGoldenPayloadsFollowTheSchemas(t *testing.T) {
 			conforms(t, schema, data)
 		})
 	}
+}
+
+// pospalStore returns a Pospal client of the simulator's account appID
+// (the default account for ""), as another system of a store would use.
+func (h *harness) pospalStore(t *testing.T, appID, appKey string) *pospal.Client {
+	t.Helper()
+	cfg := h.ps.Config()
+	if appID != "" {
+		cfg.AppID, cfg.AppKey = appID, appKey
+	}
+	c, err := pospal.New(cfg)
+	require.NoError(t, err)
+	return c
+}
+
+// addPospalCode adds a code to the rule, as a grant would have.
+func (h *harness) addPospalCode(t *testing.T, code string) {
+	t.Helper()
+	require.NoError(t, h.pospalStore(t, "", "").AddCouponCode(t.Context(),
+		pospal.AddCouponCodeRequest{PromotionCouponUID: int64(rule), CustomerUID: int64(customer), Code: code}))
+}
+
+// TestPospalRedeemAfterLostAnswer: Pospal's use takes no token, so when an
+// attempt's answer is lost after the vendor applied it, the repeat meets
+// 3001; the used-codes listing shows the earlier attempt's use and the redeem
+// succeeds, once.
+func TestPospalRedeemAfterLostAnswer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		useDateTime  string
+		faults       func(sim *pospaltest.Server)
+		wantAttempts int
+		wantQueries  int
+		wantWindow   [2]string // startTime, excludeEndTime; empty: around now
+	}{{
+		name:   "vendor's clock: found after the command's time",
+		faults: func(sim *pospaltest.Server) { sim.CommitThenDrop(1, "use") },
+		// The code is on the first page; the walk stops there.
+		wantAttempts: 2, wantQueries: 1,
+	}, {
+		name:         "useDateTime: found at that second",
+		useDateTime:  "2026-11-11 10:30:00",
+		faults:       func(sim *pospaltest.Server) { sim.CommitThenDrop(1, "use") },
+		wantAttempts: 2, wantQueries: 1,
+		wantWindow: [2]string{"2026-11-11 10:30:00", "2026-11-11 10:30:01"},
+	}, {
+		name: "listing fails once: tried again",
+		faults: func(sim *pospaltest.Server) {
+			sim.CommitThenDrop(1, "use")
+			sim.FailNext(1, http.StatusBadGateway, "queryUsedPromotionCode")
+		},
+		wantAttempts: 3, wantQueries: 2,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, bus.Topology{})
+			h.addPospalCode(t, "LOST2026")
+			tt.faults(h.ps)
+			h.start(t)
+			id := uuid.NewString()
+			published := time.Now()
+			h.publish(t, coupon.RedeemCommand, id, coupon.Redeem{Provider: coupon.ProviderPospal, CouponCode: "LOST2026",
+				CustomerUID: customer, MemberID: member, UseDateTime: tt.useDateTime})
+
+			r := h.results(t, "loyalty.result.coupon.redeem", 1)[id]
+			require.Equal(t, "succeeded", r.Status, "%+v", r.Error)
+			assert.Equal(t, tt.wantAttempts, r.Attempts)
+			assert.Equal(t, map[string]any{"provider": "pospal", "couponCode": "LOST2026", "customerUid": float64(customer),
+				"alreadyApplied": true}, r.Output)
+			bustest.WaitIdle(t, h.js, coupons.Name)
+			assert.Equal(t, 1, bustest.Count(t, h.js, events.StreamEvents, coupon.SubjectRedeemed), "one change event")
+			var redeemed coupon.Redeemed
+			require.NoError(t, json.Unmarshal(h.changes(t, coupon.RedeemedChange, 1)[0].Event.Data(), &redeemed))
+			want := coupon.Redeemed{Provider: "pospal", CouponCode: "LOST2026", MemberID: member, CustomerUID: customer}
+			if tt.useDateTime != "" {
+				want.UseDateTime = "2026-11-11T10:30:00+08:00"
+			}
+			assert.Equal(t, want, redeemed, "the event of a normal redeem")
+
+			assert.Equal(t, 1, h.ps.CodesUsed(), "the vendor applied the use once")
+			st, _ := h.ps.CouponCode("LOST2026")
+			assert.True(t, st.Used)
+			assert.Equal(t, int64(customer), st.UsedBy)
+			assert.Len(t, h.ps.Calls("use"), tt.wantAttempts, "one use per attempt")
+			queries := h.ps.Calls("queryUsedPromotionCode")
+			require.Len(t, queries, tt.wantQueries)
+			var q struct{ StartTime, ExcludeEndTime string }
+			require.NoError(t, json.Unmarshal(queries[0].Body, &q))
+			if tt.wantWindow[0] != "" {
+				assert.Equal(t, tt.wantWindow, [2]string{q.StartTime, q.ExcludeEndTime})
+				return
+			}
+			start, err := pospal.ParseDateTime(q.StartTime)
+			require.NoError(t, err)
+			end, err := pospal.ParseDateTime(q.ExcludeEndTime)
+			require.NoError(t, err)
+			assert.WithinDuration(t, published.Add(-5*time.Minute), start, 2*time.Second, "from the command's time, less the clock margin")
+			assert.WithinDuration(t, time.Now().Add(5*time.Minute), end, 5*time.Second, "to now, plus the clock margin")
+		})
+	}
+}
+
+// TestPospalRepeatedRedeemOfUnusableCode: a repeated attempt that meets 3001
+// for a code no earlier attempt used keeps the refusal (a failed result, as on
+// a first attempt), whatever the listing shows of other uses.
+func TestPospalRepeatedRedeemOfUnusableCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		useDateTime string
+		setup       func(t *testing.T, h *harness)
+		wantUsed    int
+		wantQueries int // pages listed: the listing has no pageSize, so it ends on an empty page
+	}{{
+		name: "never added", wantQueries: 1,
+	}, {
+		name: "used through another store",
+		setup: func(t *testing.T, h *harness) {
+			h.addPospalCode(t, "TAKEN2026")
+			require.NoError(t, h.pospalStore(t, "other-store", "other-key").UseCouponCode(t.Context(),
+				pospal.UseCouponCodeRequest{Code: "TAKEN2026"}))
+		},
+		wantUsed: 1, wantQueries: 2,
+	}, {
+		name: "used before the command",
+		setup: func(t *testing.T, h *harness) {
+			h.addPospalCode(t, "TAKEN2026")
+			require.NoError(t, h.pospalStore(t, "", "").UseCouponCode(t.Context(),
+				pospal.UseCouponCodeRequest{Code: "TAKEN2026", UseDateTime: time.Now().Add(-time.Hour)}))
+		},
+		wantUsed: 1, wantQueries: 1,
+	}, {
+		name:        "used at another time than the command's useDateTime",
+		useDateTime: "2026-11-11 10:30:00",
+		setup: func(t *testing.T, h *harness) {
+			h.addPospalCode(t, "TAKEN2026")
+			at, err := pospal.ParseDateTime("2026-11-11 10:29:59")
+			require.NoError(t, err)
+			require.NoError(t, h.pospalStore(t, "", "").UseCouponCode(t.Context(),
+				pospal.UseCouponCodeRequest{Code: "TAKEN2026", UseDateTime: at}))
+		},
+		wantUsed: 1, wantQueries: 1,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, bus.Topology{}, pospaltest.Options{Apps: map[string]string{"other-store": "other-key"}})
+			if tt.setup != nil {
+				tt.setup(t, h)
+			}
+			h.ps.FailNext(1, http.StatusServiceUnavailable, "use") // the first attempt never reaches the vendor
+			h.start(t)
+			id := uuid.NewString()
+			h.publish(t, coupon.RedeemCommand, id, coupon.Redeem{Provider: coupon.ProviderPospal, CouponCode: "TAKEN2026",
+				CustomerUID: customer, UseDateTime: tt.useDateTime})
+
+			r := h.results(t, "loyalty.result.coupon.redeem", 1)[id]
+			require.Equal(t, "failed", r.Status, "%+v", r.Error)
+			assert.Equal(t, 2, r.Attempts)
+			require.NotNil(t, r.Error)
+			assert.False(t, r.Error.Retryable)
+			assert.Contains(t, r.Error.Message, "not used through this store between")
+			require.NotNil(t, r.Error.Vendor)
+			assert.Equal(t, "3001", r.Error.Vendor.Code)
+			assert.Equal(t, "优惠券无效", r.Error.Vendor.Message)
+			bustest.WaitIdle(t, h.js, coupons.Name)
+			assert.Zero(t, bustest.Count(t, h.js, events.StreamEvents, "loyalty.event.>"))
+			assert.Len(t, h.ps.Calls("queryUsedPromotionCode"), tt.wantQueries, "listed on the repeat only")
+			assert.Equal(t, tt.wantUsed, h.ps.CodesUsed(), "nothing used by the command")
+		})
+	}
+}
+
+// TestPospalFirstRedeemRefusalIsNotChecked: 3001 on a first attempt cannot be
+// an earlier attempt's doing, so no quota is spent on the listing.
+func TestPospalFirstRedeemRefusalIsNotChecked(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, bus.Topology{})
+	h.start(t)
+	id := uuid.NewString()
+	h.publish(t, coupon.RedeemCommand, id, coupon.Redeem{Provider: coupon.ProviderPospal, CouponCode: "NEVER2026"})
+
+	r := h.results(t, "loyalty.result.coupon.redeem", 1)[id]
+	require.Equal(t, "failed", r.Status, "%+v", r.Error)
+	assert.Equal(t, 1, r.Attempts)
+	bustest.WaitIdle(t, h.js, coupons.Name)
+	assert.Empty(t, h.ps.Calls("queryUsedPromotionCode"))
 }
