@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/loyaltybus/loyaltybus/adapters/internal/journal"
 	"github.com/loyaltybus/loyaltybus/adapters/pospal"
 )
 
@@ -134,35 +135,12 @@ func (s *Simulator) Calls(method string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Call
-	for _, c := range keptCalls(s.calls, s.opts.MaxCalls) {
+	for _, c := range journal.Recent(s.calls, s.opts.MaxCalls) {
 		if method == "" || methodIs(method, restOf(c.Path)) {
 			out = append(out, Call{Path: c.Path, Header: c.Header.Clone(), Body: bytes.Clone(c.Body)})
 		}
 	}
 	return out
-}
-
-// appendCall appends c to calls and, when limit > 0, drops the oldest calls
-// beyond limit. The slice grows to 2×limit before the newest limit calls are
-// copied down, so a call costs O(1) amortised; keptCalls hides the older ones
-// until then.
-func appendCall(calls []Call, c Call, limit int) []Call {
-	calls = append(calls, c)
-	if limit > 0 && len(calls) >= 2*limit {
-		n := copy(calls, calls[len(calls)-limit:])
-		clear(calls[n:])
-		calls = calls[:n]
-	}
-	return calls
-}
-
-// keptCalls returns the most recent limit calls, or all of them when
-// limit ≤ 0.
-func keptCalls(calls []Call, limit int) []Call {
-	if limit > 0 && len(calls) > limit {
-		return calls[len(calls)-limit:]
-	}
-	return calls
 }
 
 // vendorError is a business error answer.
@@ -221,7 +199,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rest := restOf(r.URL.Path)
 	s.mu.Lock()
-	s.calls = appendCall(s.calls, Call{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}, s.opts.MaxCalls)
+	s.calls = journal.Append(s.calls, Call{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}, s.opts.MaxCalls)
 	delay, delayMethods := s.delay, s.delayMethods
 	s.mu.Unlock()
 

@@ -71,6 +71,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/loyaltybus/loyaltybus/adapters/internal/journal"
 )
 
 // Default credentials and balance used when Options leaves them zero.
@@ -387,29 +389,8 @@ func (s *Simulator) record(r *http.Request, path string, body []byte) {
 		c.Header = r.Header.Clone()
 	}
 	s.mu.Lock()
-	s.calls = appendCall(s.calls, c, s.opts.MaxCalls)
+	s.calls = journal.Append(s.calls, c, s.opts.MaxCalls)
 	s.mu.Unlock()
-}
-
-// appendCall appends c to calls and, when limit > 0, drops the oldest calls beyond limit.
-// The slice grows to 2×limit before the newest limit calls are copied down, so a call costs
-// O(1) amortised; keptCalls hides the older ones until then.
-func appendCall(calls []Call, c Call, limit int) []Call {
-	calls = append(calls, c)
-	if limit > 0 && len(calls) >= 2*limit {
-		n := copy(calls, calls[len(calls)-limit:])
-		clear(calls[n:])
-		calls = calls[:n]
-	}
-	return calls
-}
-
-// keptCalls returns the most recent limit calls, or all of them when limit ≤ 0.
-func keptCalls(calls []Call, limit int) []Call {
-	if limit > 0 && len(calls) > limit {
-		return calls[len(calls)-limit:]
-	}
-	return calls
 }
 
 // Calls returns the recorded requests to path (without the prefix), oldest first; an empty
@@ -419,7 +400,7 @@ func (s *Simulator) Calls(path string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Call
-	for _, c := range keptCalls(s.calls, s.opts.MaxCalls) {
+	for _, c := range journal.Recent(s.calls, s.opts.MaxCalls) {
 		if path == "" || c.Path == path {
 			c.Header = c.Header.Clone()
 			c.Body = slices.Clone(c.Body)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loyaltybus/loyaltybus/adapters/internal/journal"
 	"github.com/loyaltybus/loyaltybus/adapters/smartx"
 )
 
@@ -40,7 +41,7 @@ func (s *Simulator) Calls(intent string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Call
-	for _, c := range keptCalls(s.calls, s.opts.MaxCalls) {
+	for _, c := range journal.Recent(s.calls, s.opts.MaxCalls) {
 		if intent == "" || strings.EqualFold(c.Intent, intent) {
 			out = append(out, c)
 		}
@@ -82,28 +83,5 @@ func (s *Simulator) newCall(r *http.Request, body []byte) Call {
 func (s *Simulator) record(c Call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = appendCall(s.calls, c, s.opts.MaxCalls)
-}
-
-// appendCall appends c to calls and, when limit > 0, drops the oldest calls
-// beyond limit. The slice grows to 2×limit before the newest limit calls are
-// copied down, so a call costs O(1) amortised; keptCalls hides the older ones
-// until then.
-func appendCall(calls []Call, c Call, limit int) []Call {
-	calls = append(calls, c)
-	if limit > 0 && len(calls) >= 2*limit {
-		n := copy(calls, calls[len(calls)-limit:])
-		clear(calls[n:])
-		calls = calls[:n]
-	}
-	return calls
-}
-
-// keptCalls returns the most recent limit calls, or all of them when
-// limit ≤ 0.
-func keptCalls(calls []Call, limit int) []Call {
-	if limit > 0 && len(calls) > limit {
-		return calls[len(calls)-limit:]
-	}
-	return calls
+	s.calls = journal.Append(s.calls, c, s.opts.MaxCalls)
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/loyaltybus/loyaltybus/adapters/internal/journal"
 	"github.com/loyaltybus/loyaltybus/adapters/wixtar"
 )
 
@@ -93,7 +94,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		call.Status = rec.status
 		s.mu.Lock()
-		s.calls = appendCall(s.calls, call, s.opts.MaxCalls)
+		s.calls = journal.Append(s.calls, call, s.opts.MaxCalls)
 		s.mu.Unlock()
 	}()
 
