@@ -77,27 +77,34 @@ func BenchmarkRecordCodec(b *testing.B) {
 	})
 }
 
-// BenchmarkIdempotency measures the two record writes of every command
-// against a real server (file store): the claim before the vendor call, and
-// the settled record (a pipelined write, here awaited on its own).
-func BenchmarkIdempotency(b *testing.B) {
+// benchJetStream starts a file-backed server with the topology provisioned,
+// for the length of the benchmark.
+func benchJetStream(b *testing.B) jetstream.JetStream {
 	srv, err := natsembed.Start(natsembed.Config{StoreDir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer srv.Shutdown()
+	b.Cleanup(srv.Shutdown)
 	nc, err := nats.Connect(srv.ClientURL())
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	b.Cleanup(nc.Close)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
 	if err != nil {
 		b.Fatal(err)
 	}
 	if err := Provision(b.Context(), js, Topology{}); err != nil {
 		b.Fatal(err)
 	}
+	return js
+}
+
+// BenchmarkIdempotency measures the two record writes of every command
+// against a real server (file store): the claim before the vendor call, and
+// the settled record (a pipelined write, here awaited on its own).
+func BenchmarkIdempotency(b *testing.B) {
+	js := benchJetStream(b)
 	kv, err := js.KeyValue(b.Context(), IdempotencyBucket)
 	if err != nil {
 		b.Fatal(err)
@@ -130,24 +137,8 @@ func BenchmarkIdempotency(b *testing.B) {
 // confirmation is awaited off the worker; the benchmark waits for all at
 // the end). Each iteration settles a message really delivered to a consumer.
 func BenchmarkSettle(b *testing.B) {
-	srv, err := natsembed.Start(natsembed.Config{StoreDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
-	if err != nil {
-		b.Fatal(err)
-	}
+	js := benchJetStream(b)
 	ctx := b.Context()
-	if err := Provision(ctx, js, Topology{}); err != nil {
-		b.Fatal(err)
-	}
 	const subject = "loyalty.cmd.bench.freeze"
 	s, err := New(js, Config{Name: "bench", SkipProvision: true})
 	if err != nil {
