@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	openLoop := fs.Duration("openloop", 5*time.Second, "length of each open-loop run (0: none)")
 	rate := fs.Float64("rate", 0, "open-loop commands per second (0: half the pipeline's measured backlog maximum)")
 	jsonPath := fs.String("json", "bench.json", "where to write the table as JSON (empty: nowhere)")
-	pipelines := fs.String("pipelines", "loyaltybus,floor", "pipelines to run")
+	pipelines := fs.String("pipelines", "loyaltybus,floor,vendor", "pipelines to run (vendor: the simulator called directly, no bus; backlog only)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the run to this file")
 	allInOneBin := fs.String("allinone", "", "loyaltybus binary for the all-in-one memory run (scripts/bench builds it); empty: skipped")
@@ -96,7 +96,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	for _, lat := range o.latencies {
 		for _, inf := range o.inFlight {
 			for _, p := range o.pipelines {
-				r, err := h.backlog(ctx, p, inf, lat, o.n, o.runCap)
+				var r row
+				var err error
+				if p == "vendor" {
+					r, err = vendorOnly(ctx, inf, lat, o.n, o.runCap)
+				} else {
+					r, err = h.backlog(ctx, p, inf, lat, o.n, o.runCap)
+				}
 				if err != nil {
 					return fmt.Errorf("%s backlog in-flight %d latency %s: %w", p, inf, lat, err)
 				}
@@ -110,6 +116,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		for _, lat := range o.latencies {
 			inf := o.inFlight[len(o.inFlight)-1]
 			for _, p := range o.pipelines {
+				if p == "vendor" {
+					continue
+				}
 				rate := *rate
 				if rate == 0 {
 					rate = max[key(p, inf, lat)] / 2
@@ -129,6 +138,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	for i := range rows {
 		if f := max[key("floor", rows[i].InFlight, rows[i].Latency)]; f > 0 && rows[i].Mode == "backlog" {
 			rows[i].VsFloor = rows[i].PerSecond / f
+		}
+		if v := max[key("vendor", rows[i].InFlight, rows[i].Latency)]; v > 0 && rows[i].Mode == "backlog" && rows[i].Pipeline != "vendor" {
+			rows[i].VsVendor = rows[i].PerSecond / v
 		}
 	}
 	if *allInOneBin != "" && !*quick {
@@ -190,7 +202,10 @@ type row struct {
 	IdleRSSMiB float64       `json:"idleRssMiB,omitempty"`
 	PeakRSSMiB float64       `json:"peakRssMiB"`
 	VsFloor    float64       `json:"vsFloor,omitempty"`
-	Rate       float64       `json:"offeredRate,omitempty"`
+	// VsVendor compares with the simulator called directly at the same
+	// concurrency: the ceiling the vendor and HTTP client set.
+	VsVendor float64 `json:"vsVendor,omitempty"`
+	Rate     float64 `json:"offeredRate,omitempty"`
 }
 
 func (r row) brief() string {
@@ -199,7 +214,7 @@ func (r row) brief() string {
 
 func printTable(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "pipeline\tmode\tin-flight\tvendor\tcommands\tcmds/s\tp50\tp99\tmax\tCPU µs/cmd\tidle RSS MiB\tpeak RSS MiB\tvs floor\t")
+	fmt.Fprintln(tw, "pipeline\tmode\tin-flight\tvendor\tcommands\tcmds/s\tp50\tp99\tmax\tCPU µs/cmd\tidle RSS MiB\tpeak RSS MiB\tvs floor\tvs vendor\t")
 	dash := func(d time.Duration) string {
 		if d == 0 {
 			return "-"
@@ -211,6 +226,10 @@ func printTable(w io.Writer, rows []row) {
 		if r.VsFloor > 0 {
 			vs = fmt.Sprintf("%.2f×", r.VsFloor)
 		}
+		vv := "-"
+		if r.VsVendor > 0 {
+			vv = fmt.Sprintf("%.2f", r.VsVendor)
+		}
 		idle := "-"
 		if r.IdleRSSMiB > 0 {
 			idle = fmt.Sprintf("%.0f", r.IdleRSSMiB)
@@ -219,8 +238,8 @@ func printTable(w io.Writer, rows []row) {
 		if r.CPUPerCmd > 0 {
 			cpu = fmt.Sprintf("%.0f", float64(r.CPUPerCmd)/float64(time.Microsecond))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t\n", r.Pipeline, r.Mode, r.InFlight, r.Latency, r.Commands,
-			r.PerSecond, dash(r.P50), dash(r.P99), dash(r.Max), cpu, idle, r.PeakRSSMiB, vs)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t\n", r.Pipeline, r.Mode, r.InFlight, r.Latency, r.Commands,
+			r.PerSecond, dash(r.P50), dash(r.P99), dash(r.Max), cpu, idle, r.PeakRSSMiB, vs, vv)
 	}
 	_ = tw.Flush()
 }
