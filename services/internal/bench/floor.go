@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -50,7 +53,7 @@ func handle(ctx context.Context, js jetstream.JetStream, client *shuyun.Client, 
 	}
 	id := m.Headers().Get("ce-id")
 	if err := client.FreezePoints(ctx, id, shuyun.FreezeRequest{MemberID: d.MemberID, MemberType: d.MemberType, ChannelType: d.ChannelType, Point: d.Points, Description: "bench"}); err != nil {
-		_ = m.NakWithDelay(time.Second)
+		retry(m, "vendor call", err)
 		return
 	}
 	res := nats.NewMsg("loyalty.result.points.freeze")
@@ -63,16 +66,23 @@ func handle(ctx context.Context, js jetstream.JetStream, client *shuyun.Client, 
 	f1, err1 := js.PublishMsgAsync(res)
 	f2, err2 := js.PublishMsgAsync(ev)
 	if err1 != nil || err2 != nil {
-		_ = m.NakWithDelay(time.Second)
+		retry(m, "publish", errors.Join(err1, err2))
 		return
 	}
 	for _, f := range []jetstream.PubAckFuture{f1, f2} {
 		select {
 		case <-f.Ok():
-		case <-f.Err():
-			_ = m.NakWithDelay(time.Second)
+		case err := <-f.Err():
+			retry(m, "publish ack", err)
 			return
 		}
 	}
 	_ = m.Ack()
+}
+
+// retry returns m for redelivery in a second and says why on stderr: a
+// floor that retries runs slow, and its row is then no floor to compare with.
+func retry(m jetstream.Msg, what string, err error) {
+	fmt.Fprintf(os.Stderr, "floor: %s: %v; redelivering in 1s\n", what, err)
+	_ = m.NakWithDelay(time.Second)
 }
