@@ -1,12 +1,10 @@
 package pospaltest
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/loyaltybus/loyaltybus/adapters/pospal"
@@ -99,47 +97,32 @@ func (s *Simulator) queryTickets(_ string, body map[string]json.RawMessage, rest
 	if err != nil || !ok {
 		return nil, errBadParameter
 	}
-	reqParam := bytes.TrimSpace(body["postBackParameter"])
-	if bytes.Equal(reqParam, []byte("null")) {
-		reqParam = nil
-	}
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	all := s.tickets[customerUID]
-	below := int64(-1) // -1: first page
-	if reqParam != nil {
-		var p postBack
-		if json.Unmarshal(reqParam, &p) != nil || p.ParameterType != ParameterType {
-			return nil, errBadParameter
-		}
-		v, err := strconv.ParseInt(p.ParameterValue, 10, 64)
-		if err != nil || !slices.ContainsFunc(all, func(t pospal.Ticket) bool { return t.UID == v }) {
-			return nil, errBadParameter
-		}
-		below = v
+	page, verr := parseKeyset(body["postBackParameter"], func(id int64) bool {
+		return slices.ContainsFunc(all, func(t pospal.Ticket) bool { return t.UID == id })
+	})
+	if verr != nil {
+		return nil, verr
 	}
 	result := []pospal.Ticket{}
 	for _, t := range all {
 		if len(result) == s.opts.PageSize {
 			break
 		}
-		if below >= 0 && t.UID >= below {
-			continue
-		}
-		if t.DateTime.Before(start) || t.DateTime.After(end) {
+		if page.skip(t.UID) || t.DateTime.Before(start) || t.DateTime.After(end) {
 			continue
 		}
 		result = append(result, t)
 	}
-	next := json.RawMessage(reqParam)
+	var last int64
 	if len(result) > 0 {
-		next, _ = json.Marshal(postBack{ParameterType, strconv.FormatInt(result[len(result)-1].UID, 10)})
-	} else if next == nil {
-		next, _ = json.Marshal(postBack{ParameterType, ""})
+		last = result[len(result)-1].UID
 	}
-	if reqParam != nil && s.takeLocked(faultRepeatPostBack, rest) {
-		next = json.RawMessage(reqParam)
+	next := page.next(last, len(result) == 0)
+	if page.req != nil && s.takeLocked(faultRepeatPostBack, rest) {
+		next = page.req
 	}
 	if s.takeLocked(faultEmptyPage, rest) {
 		result = []pospal.Ticket{}

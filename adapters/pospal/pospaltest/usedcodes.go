@@ -1,11 +1,9 @@
 package pospaltest
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"slices"
-	"strconv"
 
 	"github.com/loyaltybus/loyaltybus/adapters/pospal"
 )
@@ -58,11 +56,6 @@ func (s *Simulator) queryUsedCodes(_ string, body map[string]json.RawMessage, _ 
 	if err1 != nil || err2 != nil || !end.After(start) || end.Sub(start) > pospal.MaxUsedCodeWindow {
 		return nil, errBadParameter
 	}
-	reqParam := bytes.TrimSpace(body["postBackParameter"])
-	if bytes.Equal(reqParam, []byte("null")) {
-		reqParam = nil
-	}
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var used []*CodeState
@@ -72,17 +65,11 @@ func (s *Simulator) queryUsedCodes(_ string, body map[string]json.RawMessage, _ 
 		}
 	}
 	slices.SortFunc(used, func(a, b *CodeState) int { return cmp.Compare(b.useID, a.useID) })
-	below := int64(-1) // -1: first page
-	if reqParam != nil {
-		var p postBack
-		if json.Unmarshal(reqParam, &p) != nil || p.ParameterType != ParameterType {
-			return nil, errBadParameter
-		}
-		v, err := strconv.ParseInt(p.ParameterValue, 10, 64)
-		if err != nil || !slices.ContainsFunc(used, func(c *CodeState) bool { return c.useID == v }) {
-			return nil, errBadParameter
-		}
-		below = v
+	page, verr := parseKeyset(body["postBackParameter"], func(id int64) bool {
+		return slices.ContainsFunc(used, func(c *CodeState) bool { return c.useID == id })
+	})
+	if verr != nil {
+		return nil, verr
 	}
 	result := []usedCode{}
 	last := int64(0)
@@ -90,21 +77,13 @@ func (s *Simulator) queryUsedCodes(_ string, body map[string]json.RawMessage, _ 
 		if len(result) == s.opts.PageSize {
 			break
 		}
-		if below >= 0 && c.useID >= below {
-			continue
-		}
-		if c.UsedAt.Before(start) || !c.UsedAt.Before(end) {
+		if page.skip(c.useID) || c.UsedAt.Before(start) || !c.UsedAt.Before(end) {
 			continue
 		}
 		result = append(result, s.usedCodeRecord(c))
 		last = c.useID
 	}
-	next := json.RawMessage(reqParam)
-	if len(result) > 0 {
-		next, _ = json.Marshal(postBack{ParameterType, strconv.FormatInt(last, 10)})
-	} else if next == nil {
-		next, _ = json.Marshal(postBack{ParameterType, ""})
-	}
+	next := page.next(last, len(result) == 0)
 	return struct {
 		PostBackParameter json.RawMessage `json:"postBackParameter"`
 		Result            []usedCode      `json:"result"`
