@@ -79,10 +79,12 @@ func vendor(latency time.Duration) (url string, stop func(), err error) {
 	return "http://" + l.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
-// httpClient keeps a connection per in-flight call: Go's default of two idle
-// connections per host would measure connection set-up instead.
-func httpClient(inFlight int) *http.Client {
-	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: inFlight + 16, MaxIdleConns: inFlight + 16}}
+// vendorClient is a Shuyun client of the simulator at url. Its HTTP client
+// keeps a connection per in-flight call: Go's default of two idle connections
+// per host would measure connection set-up instead.
+func vendorClient(url string, inFlight int) (*shuyun.Client, error) {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: inFlight + 16, MaxIdleConns: inFlight + 16}}
+	return shuyun.New(shuyun.Config{BaseURL: url, ClientID: shuyuntest.DefaultClientID, ClientSecret: shuyuntest.DefaultClientSecret, HTTPClient: hc})
 }
 
 // reset recreates the streams and buckets so each run starts alike. A purge
@@ -150,7 +152,7 @@ func (h *harness) watchResults(want int) (*results, error) {
 
 // start runs a pipeline until the returned stop is called.
 func (h *harness) start(ctx context.Context, pipeline string, inFlight int, vendorURL string) (stop func(), err error) {
-	client, err := shuyun.New(shuyun.Config{BaseURL: vendorURL, ClientID: shuyuntest.DefaultClientID, ClientSecret: shuyuntest.DefaultClientSecret, HTTPClient: httpClient(inFlight)})
+	client, err := vendorClient(vendorURL, inFlight)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/loyaltybus/loyaltybus/adapters/shuyun"
-	"github.com/loyaltybus/loyaltybus/adapters/shuyun/shuyuntest"
 )
 
 // vendorOnly calls the simulator straight from inFlight goroutines, n calls
@@ -24,7 +23,7 @@ func vendorOnly(ctx context.Context, inFlight int, latency time.Duration, n int,
 		return row{}, err
 	}
 	defer stop()
-	client, err := shuyun.New(shuyun.Config{BaseURL: url, ClientID: shuyuntest.DefaultClientID, ClientSecret: shuyuntest.DefaultClientSecret, HTTPClient: httpClient(inFlight)})
+	client, err := vendorClient(url, inFlight)
 	if err != nil {
 		return row{}, err
 	}
