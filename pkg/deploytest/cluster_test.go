@@ -32,8 +32,10 @@ var deployDir = filepath.Join("..", "..", "deploy")
 // certificates they make; it is the only text they change in a configuration.
 const containerTLSDir = "/etc/nats/tls/"
 
-// waitFor bounds every wait of these tests.
-const waitFor = 10 * time.Second
+// waitFor bounds every wait of these tests. Under `go test -race work` on
+// two cores, with every package's tests running beside it, a TLS node of a
+// forming cluster took more than 10 s to accept connections.
+const waitFor = 30 * time.Second
 
 // nodeConfigs are the node configurations of the cluster, in node order.
 var nodeConfigs = []string{"nats-1.conf", "nats-2.conf", "nats-3.conf"}
